@@ -1,0 +1,61 @@
+"""HF-style checkpoint directories: ``config.json`` + ``model.safetensors`` (no pickle).
+
+``save_module(dir, module, config_dict)`` writes both atomically;
+``load_state(dir)`` returns the config dict and the tensors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from spokenlm.atomic import atomic_directory
+from spokenlm.errors import SpokenLMError
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+def _contiguous_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    state = {}
+    seen: dict[int, str] = {}
+    for name, tensor in module.state_dict().items():
+        key = tensor.data_ptr()
+        if key in seen and tensor.numel() > 0:
+            continue  # tied weight: stored once, re-tied by the model on load
+        seen[key] = name
+        state[name] = tensor.detach().cpu().contiguous()
+    return state
+
+
+def save_module(
+    directory: str | Path,
+    module: torch.nn.Module,
+    config: dict[str, Any],
+    extra_files: dict[str, bytes] | None = None,
+) -> Path:
+    """Atomically write ``config.json``, ``model.safetensors`` and ``extra_files`` into ``directory``."""
+    directory = Path(directory)
+    with atomic_directory(directory) as tmp:
+        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
+        save_file(_contiguous_state(module), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+        for name, data in (extra_files or {}).items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(data)
+    return directory
+
+
+def load_state(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read ``config.json`` and ``model.safetensors`` from ``directory``."""
+    directory = Path(directory)
+    config_path = directory / CONFIG_NAME
+    weights_path = directory / WEIGHTS_NAME
+    for path in (config_path, weights_path):
+        if not path.is_file():
+            raise SpokenLMError(f"{path}: missing (not a spokenlm checkpoint directory)")
+    config = json.loads(config_path.read_text())
+    return config, load_file(str(weights_path))

@@ -1,0 +1,1 @@
+"""Corpora (lhotse manifests), corpus builders and token shards."""
