@@ -1,0 +1,97 @@
+"""The tokenizer contract (DESIGN.md §3) and the registries that pick tokenizers by name.
+
+A tokenizer turns mono waveforms into :class:`~spokenlm.tokens.Tokens` and saves
+itself as an HF-style folder (``config.json`` with a ``"type"`` key naming its
+class in :data:`TOKENIZERS`, plus weight files). :func:`load_tokenizer` opens any
+such folder without knowing its type in advance.
+
+:data:`TOKENIZER_TRAINERS` maps a recipe's ``type`` (``"kmeans"``, ``"hubert"``,
+``"phone"``, ``"codec"``, ``"mixed"`` …) to a function ``train(config_path,
+overrides, out_dir) -> SpeechTokenizer`` used by ``spokenlm train-tokenizer``.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from spokenlm.audio.io import resample
+from spokenlm.errors import SpokenLMError
+from spokenlm.registry import Registry
+from spokenlm.tokens import Tokens
+
+TOKENIZERS: Registry[type[SpeechTokenizer]] = Registry("tokenizer type")
+TOKENIZER_TRAINERS: Registry[Callable[..., SpeechTokenizer]] = Registry("tokenizer trainer")
+
+
+class SpeechTokenizer(ABC):
+    """Waveform → tokens, batched; optionally tokens → waveform.
+
+    Attributes (set by subclasses):
+        name: a descriptive name, e.g. ``"hubert-tiny-km100"``; stored in every ``Tokens``.
+        sample_rate: the rate (Hz) the model works at; inputs at other rates are resampled.
+        frame_rate: tokens per second (Hz) before deduplication.
+        vocab_size: number of ids per stream.
+        num_streams: K, parallel streams (1 for semantic units, codebooks for codecs).
+    """
+
+    name: str
+    sample_rate: int
+    frame_rate: float
+    vocab_size: int
+    num_streams: int = 1
+
+    def encode(self, wavs: np.ndarray | Sequence[np.ndarray], sr: int) -> list[Tokens]:
+        """Tokenize one waveform ``[samples]`` or a batch (list of ``[samples]`` or ``[B, samples]``) at ``sr`` Hz.
+
+        Returns one ``Tokens`` (``ids [K, T]``) per input, in order.
+        """
+        if isinstance(wavs, np.ndarray) and wavs.ndim == 1:
+            wavs = [wavs]
+        batch = [resample(np.asarray(w, dtype=np.float32), sr, self.sample_rate) for w in wavs]
+        return self._encode_batch(batch)
+
+    @abstractmethod
+    def _encode_batch(self, wavs: list[np.ndarray]) -> list[Tokens]:
+        """Tokenize mono float32 waveforms ``[samples]`` already at ``self.sample_rate``."""
+
+    def decode(self, tokens: Tokens) -> np.ndarray:
+        """Tokens → waveform ``[samples]`` at ``self.sample_rate``; only tokenizers with a decoder have it."""
+        raise SpokenLMError(f"tokenizer {self.name!r} has no decoder; use a vocoder (spokenlm.vocoders)")
+
+    @abstractmethod
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write ``config.json`` (with ``"type"``) and weights into ``directory`` atomically."""
+
+    @classmethod
+    @abstractmethod
+    def from_pretrained(cls, directory: str | Path) -> SpeechTokenizer:
+        """Load a tokenizer written by :meth:`save_pretrained`."""
+
+
+def load_tokenizer(directory: str | Path) -> SpeechTokenizer:
+    """Open any saved tokenizer folder; its ``config.json`` ``"type"`` picks the class."""
+    directory = Path(directory)
+    config_path = directory / "config.json"
+    if not config_path.is_file():
+        raise SpokenLMError(f"{directory}: not a tokenizer folder (no config.json)")
+    kind = json.loads(config_path.read_text()).get("type")
+    if kind is None:
+        raise SpokenLMError(f"{config_path}: no 'type' key")
+    _import_builtin_tokenizers()
+    return TOKENIZERS.get(kind).from_pretrained(directory)
+
+
+def _import_builtin_tokenizers() -> None:
+    """Import the modules that register the built-in tokenizer types."""
+    import importlib
+    import pkgutil
+
+    import spokenlm.tokenizers as package
+
+    for module in pkgutil.walk_packages(package.__path__, prefix="spokenlm.tokenizers."):
+        importlib.import_module(module.name)
