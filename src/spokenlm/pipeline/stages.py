@@ -1,0 +1,121 @@
+"""A runner for ordered, cached stages: a rerun continues after the last finished stage.
+
+Each stage is a function ``run(run_dir) -> dict`` returning JSON-safe results.
+``state.json`` in the run folder records every finished stage with its results
+and wall time, written atomically after the stage returns, so a run killed in
+the middle of a stage reruns only that stage. ``start_from`` forgets a stage
+and every later one. Progress: a rich status line per stage with an estimate of
+the remaining time from each stage's expected share of the total.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from spokenlm.atomic import atomic_write_json
+from spokenlm.errors import SpokenLMError
+
+
+@dataclass
+class Stage:
+    """One pipeline step.
+
+    Attributes:
+        name: identifier used by ``--from``.
+        run: ``run(run_dir) -> dict`` of JSON-safe results.
+        weight: expected share of the total wall time (any unit), for the ETA.
+        description: one line shown while it runs.
+    """
+
+    name: str
+    run: Callable[[Path], dict[str, Any]]
+    weight: float = 1.0
+    description: str = ""
+
+
+class StageRunner:
+    """Run ``stages`` in order inside ``run_dir``, skipping those already finished."""
+
+    def __init__(self, run_dir: str | Path, stages: list[Stage], console: Console | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.stages = stages
+        self.console = console or Console()
+        names = [s.name for s in stages]
+        if len(set(names)) != len(names):
+            raise SpokenLMError(f"duplicate stage names in {names}")
+        self.state_path = self.run_dir / "state.json"
+
+    def load_state(self) -> dict[str, dict[str, Any]]:
+        """Finished stages: ``{name: {"results": ..., "seconds": ...}}``."""
+        if not self.state_path.exists():
+            return {}
+        try:
+            return json.loads(self.state_path.read_text())
+        except json.JSONDecodeError as err:
+            raise SpokenLMError(f"{self.state_path}: corrupt state file ({err}); delete it to start over") from err
+
+    def forget_from(self, name: str) -> None:
+        """Mark stage ``name`` and every later stage as not finished."""
+        names = [s.name for s in self.stages]
+        if name not in names:
+            raise SpokenLMError(f"unknown stage {name!r}; stages: {', '.join(names)}")
+        state = self.load_state()
+        for stage in self.stages[names.index(name) :]:
+            state.pop(stage.name, None)
+        atomic_write_json(self.state_path, state)
+
+    def run(self, start_from: str | None = None) -> dict[str, dict[str, Any]]:
+        """Run every unfinished stage; return the state of all stages."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if start_from is not None:
+            self.forget_from(start_from)
+        state = self.load_state()
+        total_weight = sum(s.weight for s in self.stages)
+        elapsed, weight_run = 0.0, 0.0
+        done_weight = sum(s.weight for s in self.stages if s.name in state)
+        for index, stage in enumerate(self.stages, 1):
+            label = f"[{index}/{len(self.stages)}] {stage.name}"
+            if stage.name in state:
+                self.console.print(f"{label}: cached ({state[stage.name]['seconds']:.0f} s when it ran)")
+                continue
+            eta = ""
+            if weight_run > 0:
+                eta = f" — about {elapsed / weight_run * (total_weight - done_weight) / 60:.1f} min left"
+            start = time.perf_counter()
+            with self.console.status(f"{label}: {stage.description}{eta}"):
+                results = stage.run(self.run_dir)
+            seconds = time.perf_counter() - start
+            elapsed += seconds
+            weight_run += stage.weight
+            done_weight += stage.weight
+            state[stage.name] = {"results": results, "seconds": seconds}
+            atomic_write_json(self.state_path, state)
+            self.console.print(f"{label}: done in {seconds:.1f} s")
+        return state
+
+    def summary_table(self, state: dict[str, dict[str, Any]]) -> Table:
+        """A rich table: stage, wall time, headline results."""
+        table = Table(title=f"spokenlm run {self.run_dir}")
+        table.add_column("stage")
+        table.add_column("seconds", justify="right")
+        table.add_column("results", overflow="fold")
+        for stage in self.stages:
+            if stage.name not in state:
+                table.add_row(stage.name, "-", "not run")
+                continue
+            entry = state[stage.name]
+            headline = ", ".join(f"{k}={_fmt(v)}" for k, v in entry["results"].items() if not isinstance(v, (dict, list)))
+            table.add_row(stage.name, f"{entry['seconds']:.1f}", headline)
+        return table
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
