@@ -82,12 +82,12 @@ def load_tokenizer(directory: str | Path) -> SpeechTokenizer:
     kind = json.loads(config_path.read_text()).get("type")
     if kind is None:
         raise SpokenLMError(f"{config_path}: no 'type' key")
-    _import_builtin_tokenizers()
+    import_builtin_tokenizers()
     return TOKENIZERS.get(kind).from_pretrained(directory)
 
 
-def _import_builtin_tokenizers() -> None:
-    """Import the modules that register the built-in tokenizer types."""
+def import_builtin_tokenizers() -> None:
+    """Import the modules that register the built-in tokenizer types and trainers (used by load_tokenizer and train-tokenizer)."""
     import importlib
     import pkgutil
 

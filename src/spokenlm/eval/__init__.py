@@ -1,0 +1,1 @@
+"""Evaluation: metrics for tokenizers, resynthesis, pair benchmarks and generation."""

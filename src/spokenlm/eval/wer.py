@@ -1,0 +1,46 @@
+"""Word and character error rates over a corpus, after :func:`~spokenlm.eval.textnorm.normalize`.
+
+Rates are corpus-level (total edits / total reference units), as jiwer computes
+them; an empty normalised reference counts its hypothesis words as insertions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from spokenlm.errors import SpokenLMError
+from spokenlm.eval.textnorm import normalize
+
+
+def _edits(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
+    """Levenshtein distance between two token sequences (substitutions, deletions, insertions cost 1)."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        current = [i] + [0] * len(hypothesis)
+        for j, hyp in enumerate(hypothesis, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp))
+        previous = current
+    return previous[-1]
+
+
+def error_rates(references: list[str], hypotheses: list[str]) -> dict[str, float]:
+    """Corpus WER and CER of ``hypotheses`` against ``references`` (both normalised first).
+
+    Returns ``{"wer": ..., "cer": ..., "words": N_ref_words, "chars": N_ref_chars}``;
+    rates are fractions (0.1 = 10 %). CER counts characters of the space-joined words.
+    """
+    if len(references) != len(hypotheses):
+        raise SpokenLMError(f"error_rates: {len(references)} references but {len(hypotheses)} hypotheses")
+    word_edits = char_edits = words = chars = 0
+    for ref, hyp in zip(references, hypotheses):
+        ref_n, hyp_n = normalize(ref), normalize(hyp)
+        word_edits += _edits(ref_n.split(), hyp_n.split())
+        char_edits += _edits(ref_n, hyp_n)
+        words += len(ref_n.split())
+        chars += len(ref_n)
+    return {
+        "wer": word_edits / max(words, 1),
+        "cer": char_edits / max(chars, 1),
+        "words": float(words),
+        "chars": float(chars),
+    }

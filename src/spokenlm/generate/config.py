@@ -1,0 +1,32 @@
+"""Typed config of ``spokenlm generate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class GenerateConfig:
+    """Continue token prompts with a trained UnitLM.
+
+    Attributes:
+        model: UnitLM directory (``save_pretrained`` output, e.g. ``runs/x/model``).
+        prompts: a token corpus folder (each item is a prompt) or a text file with one prompt per line
+            as space-separated unit ids.
+        out_dir: receives ``generations.jsonl``, a token shard ``tokens/`` of the continuations, and config.yaml.
+        prompt_units: keep only the first N units of each prompt (0: whole prompt).
+        max_new_tokens: units generated per prompt at most (generation also stops at EOS).
+        temperature / top_k / top_p: sampling (temperature 0 = greedy).
+        batch_size: prompts decoded together; seed: sampling seed.
+    """
+
+    model: str = ""
+    prompts: str = ""
+    out_dir: str = "generations"
+    prompt_units: int = 0
+    max_new_tokens: int = 200
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    batch_size: int = 16
+    seed: int = 0

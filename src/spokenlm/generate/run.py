@@ -1,0 +1,45 @@
+"""``spokenlm generate``: prompts in, sampled unit continuations out (JSONL + token shard)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from spokenlm.atomic import atomic_write_text
+from spokenlm.config import save_config
+from spokenlm.data.shards import ShardWriter
+from spokenlm.errors import ConfigError
+from spokenlm.generate.config import GenerateConfig
+from spokenlm.generate.prompts import read_prompts
+from spokenlm.generate.sampling import sample
+from spokenlm.models import UnitLM
+from spokenlm.tokens import Tokens
+
+
+def generate_to_dir(config: GenerateConfig) -> int:
+    """Run ``config``; returns the number of continuations written."""
+    from rich.progress import Progress
+
+    if not config.model or not config.prompts:
+        raise ConfigError("generate needs model=DIR and prompts=CORPUS_OR_TXT")
+    model = UnitLM.from_pretrained(config.model)
+    vocab = model.vocab
+    prompts = read_prompts(config.prompts)
+    out_dir = Path(config.out_dir)
+    save_config(config, out_dir)
+    lines = []
+    with ShardWriter(out_dir / "tokens" / "shard-00000", "unit-lm", 0.0, vocab.n_units) as writer, Progress() as progress:
+        task = progress.add_task("generate", total=len(prompts))
+        for start in range(0, len(prompts), config.batch_size):
+            chunk = prompts[start : start + config.batch_size]
+            units = [u[: config.prompt_units] if config.prompt_units else u for _, u in chunk]
+            outputs = sample(model, [vocab.encode_units(u) for u in units], config.max_new_tokens, config.temperature,
+                             config.top_k, config.top_p, seed=config.seed + start, units_only=True)
+            for (item_id, _), prompt, out in zip(chunk, units, outputs):
+                continuation = vocab.ids_to_units(out).numpy()
+                lines.append(json.dumps({"id": item_id, "prompt": prompt.tolist(), "continuation": continuation.tolist()}))
+                if item_id not in writer:
+                    writer.add(item_id, Tokens(continuation[None], 0.0, "unit-lm"))
+            progress.advance(task, len(chunk))
+    atomic_write_text(out_dir / "generations.jsonl", "\n".join(lines) + "\n")
+    return len(lines)

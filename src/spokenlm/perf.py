@@ -1,0 +1,65 @@
+"""CPU performance defaults: allocator thresholds and the peak FLOP/s that MFU is measured against.
+
+glibc malloc returns large freed blocks to the kernel (``munmap``/``madvise``) and maps
+them again on the next step: on small-core CPUs that page-faulting can take a large share of
+a training step. Raising ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` keeps the memory in
+the process. :func:`configure_cpu_allocator` does this with ``mallopt`` at run time (no
+restart needed); it is a no-op on non-glibc systems, when ``SPOKENLM_MALLOC=default``, or
+when the ``MALLOC_*`` environment variables / an ``LD_PRELOAD`` allocator are set already.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+import torch
+
+PEAK_FLOPS_ENV = "SPOKENLM_PEAK_FLOPS"
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+LARGE_THRESHOLD = 1 << 30  # 1 GiB: blocks below this are reused from the heap instead of mmap/munmap each step
+
+_configured = False
+
+
+def configure_cpu_allocator() -> bool:
+    """Raise glibc's mmap/trim thresholds once per process; returns whether they were changed."""
+    global _configured
+    if _configured:
+        return True
+    env = os.environ
+    if env.get("SPOKENLM_MALLOC") == "default" or "LD_PRELOAD" in env or any(k.startswith("MALLOC_") for k in env):
+        return False
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name)
+    if not hasattr(libc, "mallopt"):
+        return False
+    ok = libc.mallopt(M_MMAP_THRESHOLD, ctypes.c_int(LARGE_THRESHOLD)) == 1
+    ok = libc.mallopt(M_TRIM_THRESHOLD, ctypes.c_int(LARGE_THRESHOLD)) == 1 and ok
+    _configured = ok
+    return ok
+
+
+def cpu_peak_flops() -> float:
+    """fp32 peak of this CPU: cores × GHz × 32 FLOP/cycle (two 256-bit FMA pipes), or ``$SPOKENLM_PEAK_FLOPS``."""
+    if PEAK_FLOPS_ENV in os.environ:
+        return float(os.environ[PEAK_FLOPS_ENV])
+    mhz = 0.0
+    try:
+        with open("/proc/cpuinfo") as handle:
+            speeds = [float(line.split(":")[1]) for line in handle if line.startswith("cpu MHz")]
+        mhz = max(speeds) if speeds else 0.0
+    except OSError:
+        pass
+    return torch.get_num_threads() * mhz * 1e6 * 32
+
+
+def peak_flops(device: torch.device) -> float:
+    """Peak FLOP/s used for model-FLOPs utilisation (0 when unknown, e.g. GPUs without ``$SPOKENLM_PEAK_FLOPS``)."""
+    if device.type == "cpu":
+        return cpu_peak_flops()
+    return float(os.environ.get(PEAK_FLOPS_ENV, 0.0))

@@ -1,0 +1,74 @@
+"""Features from our own HuBERT-style encoder (:mod:`spokenlm.tokenizers.hubert.model`) at a chosen layer."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from spokenlm.checkpoint import load_state, save_module
+from spokenlm.config import from_dict
+from spokenlm.errors import ConfigError
+from spokenlm.tokenizers.extractors.base import EXTRACTORS, FeatureExtractor, check_waveform, pad_to_receptive_field, receptive_field
+from spokenlm.tokenizers.hubert.model import HubertConfig, HubertModel
+
+
+@EXTRACTORS.register("hubert")
+class OwnHubertExtractor(FeatureExtractor):
+    """Hidden state ``layer`` (0 = transformer input, ``l`` = block ``l``) of a :class:`HubertModel`: ``[T, dim]`` at 50 Hz by default."""
+
+    type_name = "hubert"
+    config_class = HubertConfig
+    config: HubertConfig
+
+    def __init__(self, config: HubertConfig, model: HubertModel | None = None) -> None:
+        if not 0 <= config.layer <= config.layers:
+            raise ConfigError(f"hubert layer {config.layer} is outside 0..{config.layers}")
+        super().__init__(config)
+        self.model = (model or HubertModel(config)).eval()
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    @property
+    def frame_rate(self) -> float:
+        return self.config.sample_rate / self.config.hop_length
+
+    @property
+    def dim(self) -> int:
+        return self.config.dim
+
+    def to(self, device: str | torch.device) -> OwnHubertExtractor:
+        self.model.to(device)
+        return self
+
+    @torch.no_grad()
+    def extract(self, wav: np.ndarray) -> torch.Tensor:
+        wav = check_waveform(wav)
+        wav = pad_to_receptive_field(wav, receptive_field(self.config.conv_kernels, self.config.conv_strides))
+        device = next(self.model.parameters()).device
+        states = self.model.hidden_states(torch.from_numpy(wav)[None].to(device), upto=self.config.layer)
+        return states[self.config.layer][0].cpu().contiguous()
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        return save_module(directory, self.model, self.config_dict())
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], directory: Path | None = None) -> OwnHubertExtractor:
+        config = from_dict(HubertConfig, spec)
+        if directory is None:
+            return cls(config)
+        saved, state = load_state(directory)
+        saved.pop("type", None)
+        model = HubertModel(from_dict(HubertConfig, saved))
+        model.load_state_dict(state)
+        return cls(config, model)
+
+    @classmethod
+    def from_model(cls, model: HubertModel, layer: int) -> OwnHubertExtractor:
+        """Wrap a trained model, reading features from ``layer``."""
+        return cls(dataclasses.replace(model.config, layer=layer), model)

@@ -1,0 +1,1 @@
+"""The unit-LM trainer (DDP/FSDP via torchrun, exact resume, JSONL/CSV logs)."""

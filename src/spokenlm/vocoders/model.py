@@ -1,0 +1,114 @@
+"""The trainable network of every vocoder kind, and its configuration.
+
+Kinds (``VocoderModelConfig.kind``):
+
+- ``"unit-istft"``: direct synthesis, units → :class:`ISTFTGenerator` (fast, causal, streamable).
+- ``"unit-hifigan"``: direct synthesis after Polyak et al. 2021, units → :class:`HiFiGANGenerator`.
+- ``"unit-mel"``: input-enhanced synthesis, units → :class:`UnitToMel` → a pretrained
+  mel vocoder (``mel_vocoder``: ``"hifigan-universal"`` or ``"griffin-lim"``).
+
+Every kind carries a :class:`DurationPredictor` for deduplicated token streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import torch
+from torch import nn
+
+from spokenlm.errors import ConfigError
+from spokenlm.nn.streaming import StreamingModule
+from spokenlm.vocoders.conditioning import ConditioningConfig, UnitConditioner
+from spokenlm.vocoders.duration import DurationConfig, DurationPredictor
+from spokenlm.vocoders.hifigan import HiFiGANConfig, HiFiGANGenerator
+from spokenlm.vocoders.istft import ISTFTConfig, ISTFTGenerator
+from spokenlm.vocoders.mel import HIFIGAN_MEL
+from spokenlm.vocoders.unit2mel import UnitToMel, UnitToMelConfig
+
+KINDS = ("unit-istft", "unit-hifigan", "unit-mel")
+MEL_VOCODERS = ("hifigan-universal", "griffin-lim")
+
+
+@dataclass
+class VocoderModelConfig:
+    """Everything needed to rebuild a vocoder (stored as its ``config.json``).
+
+    Attributes:
+        kind: one of :data:`KINDS`.
+        sample_rate: output rate, Hz (``unit-mel``: fixed by the mel vocoder, 22050).
+        frame_rate: token rate, Hz, before deduplication (must match the tokenizer).
+        tokenizer: name of the tokenizer whose tokens this vocoder reads.
+        conditioning: units / speaker / F0 inputs.
+        istft / hifigan / unit_to_mel: the network of the chosen kind (others are ignored).
+        mel_vocoder: ``unit-mel`` only: :data:`MEL_VOCODERS`.
+        duration: the duration predictor.
+        speakers: names of the rows of the speaker table (``conditioning.num_speakers``).
+    """
+
+    kind: str = "unit-istft"
+    sample_rate: int = 16000
+    frame_rate: float = 50.0
+    tokenizer: str = ""
+    conditioning: ConditioningConfig = field(default_factory=ConditioningConfig)
+    istft: ISTFTConfig = field(default_factory=ISTFTConfig)
+    hifigan: HiFiGANConfig = field(default_factory=HiFiGANConfig)
+    unit_to_mel: UnitToMelConfig = field(default_factory=UnitToMelConfig)
+    mel_vocoder: str = "hifigan-universal"
+    duration: DurationConfig = field(default_factory=DurationConfig)
+    speakers: list[str] = field(default_factory=list)
+
+    @property
+    def hop_length(self) -> int:
+        """Output samples per token frame (direct kinds)."""
+        return int(round(self.sample_rate / self.frame_rate))
+
+    def validate(self) -> VocoderModelConfig:
+        """Raise :class:`ConfigError` if the parts do not fit together; return self."""
+        if self.kind not in KINDS:
+            raise ConfigError(f"model.kind {self.kind!r} is not one of {list(KINDS)}")
+        if self.kind == "unit-mel":
+            if self.mel_vocoder not in MEL_VOCODERS:
+                raise ConfigError(f"model.mel_vocoder {self.mel_vocoder!r} is not one of {list(MEL_VOCODERS)}")
+            if self.sample_rate != HIFIGAN_MEL.sample_rate:
+                raise ConfigError(f"unit-mel synthesizes at {HIFIGAN_MEL.sample_rate} Hz; set model.sample_rate={HIFIGAN_MEL.sample_rate}")
+            return self
+        if abs(self.sample_rate / self.frame_rate - self.hop_length) > 1e-6:
+            raise ConfigError(f"sample_rate / frame_rate = {self.sample_rate / self.frame_rate} must be a whole number of samples")
+        generator_hop = self.istft.hop_length if self.kind == "unit-istft" else self.hifigan.hop_length
+        if generator_hop != self.hop_length:
+            raise ConfigError(f"{self.kind} generator hop {generator_hop} != sample_rate / frame_rate = {self.hop_length}")
+        if self.conditioning.num_speakers and len(self.speakers) not in (0, self.conditioning.num_speakers):
+            raise ConfigError("model.speakers must name every row of the speaker table")
+        return self
+
+    @property
+    def streamable(self) -> bool:
+        """Whether chunked synthesis equals offline synthesis (causal direct generators)."""
+        return (self.kind == "unit-istft" and self.istft.causal) or (self.kind == "unit-hifigan" and self.hifigan.causal)
+
+
+class DirectUnitGenerator(StreamingModule):
+    """``forward(ids [B, K, T], speaker=None, f0_bins=None) -> wav [B, 1, T * hop]``."""
+
+    def __init__(self, config: VocoderModelConfig) -> None:
+        super().__init__()
+        self.conditioner = UnitConditioner(config.conditioning)
+        if config.kind == "unit-istft":
+            self.generator: nn.Module = ISTFTGenerator(replace(config.istft, in_channels=config.conditioning.dim))
+        else:
+            self.generator = HiFiGANGenerator(replace(config.hifigan, in_channels=config.conditioning.dim))
+
+    def forward(self, ids: torch.Tensor, speaker: torch.Tensor | None = None, f0_bins: torch.Tensor | None = None) -> torch.Tensor:
+        return self.generator(self.conditioner(ids, speaker, f0_bins))
+
+
+class VocoderNet(StreamingModule):
+    """The trainable parts: ``acoustic`` (a direct generator or a unit→mel model) and ``duration``."""
+
+    def __init__(self, config: VocoderModelConfig) -> None:
+        super().__init__()
+        config.validate()
+        c = config.conditioning
+        self.acoustic: nn.Module = UnitToMel(c, config.unit_to_mel) if config.kind == "unit-mel" else DirectUnitGenerator(config)
+        self.duration = DurationPredictor(c.vocab_size, c.num_streams, config.duration)

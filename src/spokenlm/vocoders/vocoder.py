@@ -1,0 +1,175 @@
+"""``UnitVocoder``: tokens → waveform, the public face of every vocoder kind, plus :func:`load_vocoder`.
+
+    vocoder = load_vocoder("runs/voc/vocoder")
+    wav = vocoder(tokens)                       # [samples] at vocoder.sample_rate Hz
+    wav = vocoder(tokens, speaker="george", f0=f0_hz)
+    for piece in vocoder.stream(tokens, chunk_frames=10): ...   # causal kinds only
+
+Deduplicated tokens are voiced with their ``durations`` when present, or with
+predicted ones (``predict_durations=True`` or no durations on tokens that
+the caller marks as deduplicated).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from spokenlm.checkpoint import load_state, save_module
+from spokenlm.config import from_dict, to_dict
+from spokenlm.errors import SpokenLMError
+from spokenlm.tokens import Tokens
+from spokenlm.vocoders.conditioning import DVECTOR_DIM, quantize_f0
+from spokenlm.vocoders.frames import frames_at_rate, resample_frames
+from spokenlm.vocoders.mel import HIFIGAN_MEL
+from spokenlm.vocoders.model import VocoderModelConfig, VocoderNet
+
+Speaker = int | str | np.ndarray | None
+VOCODER_SUBDIR = "vocoder"
+
+
+def build_mel_vocoder(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A pretrained mel vocoder by name: log-mel ``[B, 80, T]`` → waveform ``[B, T * 256]`` at 22.05 kHz."""
+    if name == "griffin-lim":
+        from spokenlm.vocoders.griffinlim import GriffinLim
+
+        return GriffinLim(HIFIGAN_MEL)
+    from spokenlm.vocoders.hifigan import load_universal_hifigan
+
+    generator = load_universal_hifigan("universal")
+    return lambda mel: generator(mel)[:, 0]
+
+
+class UnitVocoder:
+    """Tokens → mono waveform. Attributes: ``config``, ``net`` (the trainable :class:`VocoderNet`), ``sample_rate``."""
+
+    def __init__(self, config: VocoderModelConfig, net: VocoderNet | None = None) -> None:
+        self.config = config.validate()
+        self.net = (net or VocoderNet(config)).eval()
+        self._mel_vocoder: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    @property
+    def streamable(self) -> bool:
+        return self.config.streamable
+
+    @property
+    def mel_vocoder(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The pretrained mel vocoder of a ``unit-mel`` vocoder, loaded on first use."""
+        if self._mel_vocoder is None:
+            self._mel_vocoder = build_mel_vocoder(self.config.mel_vocoder)
+        return self._mel_vocoder
+
+    # ----------------------------------------------------------------- inputs
+    def speaker_tensor(self, speaker: Speaker) -> torch.Tensor | None:
+        """``int`` row / ``str`` name of the speaker table, or a d-vector ``[256]`` → a batch-of-one tensor."""
+        if speaker is None:
+            return None
+        if isinstance(speaker, str):
+            if speaker not in self.config.speakers:
+                raise SpokenLMError(f"unknown speaker {speaker!r}; known: {', '.join(self.config.speakers) or 'none'}")
+            speaker = self.config.speakers.index(speaker)
+        if isinstance(speaker, (int, np.integer)):
+            if not 0 <= int(speaker) < self.config.conditioning.num_speakers:
+                raise SpokenLMError(f"speaker index {speaker} is outside the table of {self.config.conditioning.num_speakers}")
+            return torch.tensor([int(speaker)])
+        vector = np.asarray(speaker, dtype=np.float32)
+        if vector.shape != (DVECTOR_DIM,):
+            raise SpokenLMError(f"a d-vector speaker must have shape [{DVECTOR_DIM}], got {list(vector.shape)}")
+        return torch.from_numpy(vector)[None]
+
+    def frame_tokens(self, tokens: Tokens, predict_durations: bool = False) -> Tokens:
+        """Frame-level tokens: durations predicted (if asked) and expanded; the frame rate is checked."""
+        if abs(tokens.frame_rate - self.config.frame_rate) > 1e-3:
+            raise SpokenLMError(f"tokens are at {tokens.frame_rate} Hz but this vocoder reads {self.config.frame_rate} Hz tokens")
+        if tokens.num_streams != self.config.conditioning.num_streams:
+            raise SpokenLMError(f"tokens have {tokens.num_streams} streams, this vocoder reads {self.config.conditioning.num_streams}")
+        if predict_durations:
+            tokens = self.net.duration.predict(Tokens(tokens.ids, tokens.frame_rate, tokens.tokenizer))
+        if len(tokens.expanded()) == 0:
+            raise SpokenLMError("cannot synthesize an empty token sequence")
+        return tokens.expanded()
+
+    def f0_bins(self, f0: np.ndarray | None, num_frames: int) -> torch.Tensor | None:
+        """F0 ``[T]`` Hz at the token rate → quantized bins ``[1, num_frames]`` (cut or edge-padded)."""
+        c = self.config.conditioning
+        if f0 is None or not c.f0_bins:
+            return None
+        f0 = np.asarray(f0, dtype=np.float32)[:num_frames]
+        f0 = np.pad(f0, (0, num_frames - len(f0)), mode="edge") if len(f0) else np.zeros(num_frames, np.float32)
+        return torch.from_numpy(quantize_f0(f0, c.f0_bins, c.f0_min, c.f0_max))[None]
+
+    # -------------------------------------------------------------- synthesis
+    @torch.inference_mode()
+    def __call__(self, tokens: Tokens, speaker: Speaker = None, f0: np.ndarray | None = None, predict_durations: bool = False) -> np.ndarray:
+        """Synthesize ``tokens`` → float32 ``[samples]`` in [-1, 1] at :attr:`sample_rate` Hz.
+
+        ``f0``: optional F0 track ``[T]`` in Hz at the (undeduplicated) token rate, 0 = unvoiced.
+        """
+        frames = self.frame_tokens(tokens, predict_durations)
+        ids = torch.from_numpy(frames.ids)[None]
+        spk, bins = self.speaker_tensor(speaker), self.f0_bins(f0, len(frames))
+        if self.config.kind != "unit-mel":
+            wav = self.net.acoustic(ids, spk, bins)[0, 0]
+        else:
+            mel_rate = HIFIGAN_MEL.frame_rate
+            count = frames_at_rate(len(frames), self.config.frame_rate, mel_rate)
+            ids_m = torch.from_numpy(resample_frames(frames.ids, self.config.frame_rate, mel_rate, count))[None]
+            bins_m = None if bins is None else torch.from_numpy(resample_frames(bins.numpy(), self.config.frame_rate, mel_rate, count))
+            wav = self.mel_vocoder(self.net.acoustic(ids_m, spk, bins_m))[0]
+        return wav.clamp(-1.0, 1.0).numpy().astype(np.float32)
+
+    @torch.inference_mode()
+    def stream(
+        self, tokens: Tokens, chunk_frames: int = 10, speaker: Speaker = None, f0: np.ndarray | None = None, predict_durations: bool = False
+    ) -> Iterator[np.ndarray]:
+        """Yield waveform pieces ``[chunk_frames * hop]`` as token chunks arrive; their concatenation equals :meth:`__call__` (before clamping to [-1, 1])."""
+        if not self.streamable:
+            raise SpokenLMError(f"a {self.config.kind} vocoder with non-causal layers cannot stream; use a causal unit-istft or unit-hifigan")
+        frames = self.frame_tokens(tokens, predict_durations)
+        ids = torch.from_numpy(frames.ids)[None]
+        spk, bins = self.speaker_tensor(speaker), self.f0_bins(f0, len(frames))
+        with self.net.streaming(batch_size=1):
+            for start in range(0, ids.shape[-1], chunk_frames):
+                chunk_bins = None if bins is None else bins[:, start : start + chunk_frames]
+                yield self.net.acoustic(ids[..., start : start + chunk_frames], spk, chunk_bins)[0, 0].numpy().astype(np.float32)
+
+    # ------------------------------------------------------------ persistence
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write ``config.json`` (``{"type": "unit-vocoder", "model": ...}``) and ``model.safetensors`` atomically."""
+        return save_module(directory, self.net, {"type": "unit-vocoder", "model": to_dict(self.config)})
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> UnitVocoder:
+        kind = json.loads((Path(directory) / "config.json").read_text()).get("type")
+        if kind != "unit-vocoder":
+            raise SpokenLMError(f"{directory}: not a spokenlm vocoder (type {kind!r})")
+        config_dict, state = load_state(directory)
+        config = from_dict(VocoderModelConfig, config_dict["model"])
+        vocoder = cls(config)
+        vocoder.net.load_state_dict(state)
+        return vocoder
+
+
+def load_vocoder(directory: str | Path) -> UnitVocoder:
+    """Open a saved vocoder folder (or a ``train-vocoder`` run folder holding ``vocoder/``)."""
+    directory = Path(directory)
+    if not (directory / "config.json").is_file() and (directory / VOCODER_SUBDIR / "config.json").is_file():
+        directory = directory / VOCODER_SUBDIR
+    if not (directory / "config.json").is_file():
+        raise SpokenLMError(f"{directory}: not a vocoder folder (no config.json)")
+    return UnitVocoder.from_pretrained(directory)
+
+
+def vocoder_summary(vocoder: UnitVocoder) -> dict[str, Any]:
+    """Short description for logs and reports."""
+    params = sum(p.numel() for p in vocoder.net.acoustic.parameters())
+    return {"kind": vocoder.config.kind, "sample_rate": vocoder.sample_rate, "parameters": params, "streamable": vocoder.streamable}

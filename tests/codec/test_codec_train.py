@@ -1,0 +1,101 @@
+"""The "codec" and "mixed" trainers on real speech: outputs, resume reproduces losses, bad files skipped, GAN step."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from spokenlm.audio.io import load_audio
+from spokenlm.errors import ConfigError
+from spokenlm.tokenizers.base import TOKENIZER_TRAINERS, load_tokenizer
+from spokenlm.tokenizers.codec.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
+from spokenlm.tokenizers.codec.losses import MultiScaleSTFTLoss, semantic_distillation_loss
+from spokenlm.tokenizers.codec.tokenizer import MixedTokenizer
+
+TINY = [
+    "model.channels=4", "model.dimension=16", "model.num_codebooks=3", "model.codebook_size=16",
+    "segment_seconds=0.32", "batch_size=2", "log_every=1",
+]  # fmt: skip
+
+
+def _audio(data_dir: Path) -> str:
+    return f"data.audio=['{data_dir}/ljspeech/LJ001-000[1-4].flac']"
+
+
+def _losses(out_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (out_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_codec_trainer_writes_a_loadable_tokenizer_and_resume_reproduces_losses(tmp_path: Path, data_dir: Path) -> None:
+    train = TOKENIZER_TRAINERS.get("codec")
+    straight = tmp_path / "straight"
+    train(None, [*TINY, _audio(data_dir), "steps=4", "checkpoint_every=2"], straight)
+    resumed = tmp_path / "resumed"
+    train(None, [*TINY, _audio(data_dir), "steps=2", "checkpoint_every=2"], resumed)
+    tokenizer = train(None, [*TINY, _audio(data_dir), "steps=4", "checkpoint_every=2"], resumed)
+    a, b = _losses(straight), _losses(resumed)
+    assert [row["step"] for row in a] == [row["step"] for row in b] == [1, 2, 3, 4]
+    for row_a, row_b in zip(a, b):
+        assert row_a["num_codebooks"] == row_b["num_codebooks"]
+        np.testing.assert_allclose(row_a["total"], row_b["total"], rtol=1e-5)
+    assert (resumed / "config.yaml").is_file()
+    loaded = load_tokenizer(resumed / "tokenizer")
+    wav, _ = load_audio(data_dir / "librivox" / "sense_and_sensibility_01_austen_64kb-0880.wav", 16000)
+    np.testing.assert_array_equal(loaded.encode(wav, 16000)[0].ids, tokenizer.encode(wav, 16000)[0].ids)
+
+
+def test_mixed_trainer_distils_a_teacher_and_skips_bad_files(tmp_path: Path, data_dir: Path, capsys) -> None:
+    broken = tmp_path / "broken.flac"
+    broken.write_bytes(b"not audio at all")
+    silent = tmp_path / "silent.flac"
+    from spokenlm.audio.io import save_audio
+
+    save_audio(silent, np.zeros(16000, dtype=np.float32), 16000)
+    audio = f"data.audio=['{data_dir}/ljspeech/LJ001-000[1-2].flac', '{tmp_path}/*.flac']"
+    tokenizer = TOKENIZER_TRAINERS.get("mixed")(None, [*TINY, audio, "steps=3", "teacher={type: mfcc, n_mfcc: 5}"], tmp_path / "out")
+    assert "skipped 2 unusable file(s)" in capsys.readouterr().err
+    assert isinstance(tokenizer, MixedTokenizer) and tokenizer.config.semantic_dim == 15  # 5 MFCC + deltas
+    rows = _losses(tmp_path / "out")
+    assert all(0.0 <= row["semantic"] <= 2.0 for row in rows)
+    assert isinstance(load_tokenizer(tmp_path / "out" / "tokenizer"), MixedTokenizer)
+
+
+def test_trainer_rejects_a_recipe_of_another_type(tmp_path: Path, data_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="recipe type 'mixed'"):
+        TOKENIZER_TRAINERS.get("codec")(None, ["type=mixed", _audio(data_dir)], tmp_path)
+
+
+def test_adversarial_training_step_runs_and_logs_gan_losses(tmp_path: Path, data_dir: Path) -> None:
+    TOKENIZER_TRAINERS.get("codec")(None, [*TINY, _audio(data_dir), "steps=2", "adversarial_weight=1.0", "discriminator_channels=4", "discriminator_fft_sizes=[128,256]"], tmp_path)
+    rows = _losses(tmp_path)
+    assert {"discriminator", "adversarial", "feature_matching"} <= set(rows[-1])
+
+
+def test_stft_loss_is_zero_for_identical_audio_and_grows_with_noise(data_dir: Path) -> None:
+    wav, _ = load_audio(data_dir / "speechbrain" / "ASR" / "spk2_snt1.wav", 16000)
+    x = torch.from_numpy(wav)[None]
+    loss = MultiScaleSTFTLoss()
+    torch.manual_seed(0)
+    small, large = [float(loss(x + s * torch.randn_like(x), x)) for s in (0.001, 0.05)]
+    assert float(loss(x, x)) == 0.0 and 0.0 < small < large
+
+
+def test_distillation_loss_hand_worked() -> None:
+    student = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])  # [B=1, D=2, T=2]: frames (1, 0) and (0, 1)
+    teacher = torch.tensor([[[2.0, 3.0], [0.0, 0.0]]])  # frames (2, 0) and (3, 0)
+    assert float(semantic_distillation_loss(student, teacher)) == pytest.approx(0.5)  # (0 + 1) / 2
+
+
+def test_discriminator_losses_hinge_values() -> None:
+    torch.manual_seed(0)
+    discriminator = MultiScaleSTFTDiscriminator((128, 256), channels=4)
+    wav = torch.randn(2, 1, 4000) * 0.1
+    outputs = discriminator(wav)
+    assert len(outputs) == 2 and all(len(features) == 5 for _, features in outputs)
+    fake = [(torch.full_like(logits, -1.0), features) for logits, features in outputs]
+    real = [(torch.full_like(logits, 1.0), features) for logits, features in outputs]
+    assert float(discriminator_loss(real, fake)) == 0.0
+    adversarial, matching = generator_losses(real, fake)
+    assert float(adversarial) == 2.0 and float(matching) == 0.0

@@ -1,0 +1,80 @@
+"""Sampling (batched, KV cache, filters, EOS) and the log_likelihood scoring API."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from spokenlm.generate import sample
+from spokenlm.generate.sampling import filter_logits
+from spokenlm.models import UnitLM, UnitLMConfig
+from spokenlm.models.scoring import log_likelihood, unit_log_likelihood
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return UnitLM(UnitLMConfig(n_units=30, dim=32, n_layers=2, n_heads=4, max_seq_len=64)).eval()
+
+
+def test_batched_ragged_prompts_equal_one_by_one(model):
+    prompts = [model.vocab.encode_units(u) for u in ([1, 2, 3, 4, 5, 6, 7], [9], [4, 4, 8])]
+    for kwargs in ({"temperature": 0}, {"temperature": 1.0, "top_k": 5}):
+        batched = sample(model, prompts, 10, eos_id=-1, **kwargs)
+        if kwargs["temperature"] == 0:
+            alone = [sample(model, [p], 10, eos_id=-1, **kwargs)[0] for p in prompts]
+            assert [b.tolist() for b in batched] == [a.tolist() for a in alone]
+        assert all(len(b) == 10 for b in batched)
+    first = sample(model, prompts, 10, temperature=1.0, seed=3, eos_id=-1)
+    again = sample(model, prompts, 10, temperature=1.0, seed=3, eos_id=-1)
+    assert [a.tolist() for a in first] == [b.tolist() for b in again]
+
+
+def test_greedy_equals_argmax_of_full_forward(model):
+    prompt = model.vocab.encode_units([5, 6, 7])
+    out = sample(model, [prompt], 5, temperature=0, eos_id=-1)[0]
+    seq = prompt.clone()
+    for _ in range(5):
+        seq = torch.cat([seq, model(seq[None])[0, -1].argmax()[None]])
+    assert out.tolist() == seq[len(prompt):].tolist()
+    assert sample(model, [prompt], 5, temperature=1.0, top_k=1, eos_id=-1)[0].tolist() == out.tolist()
+
+
+def test_units_only_and_eos(model):
+    vocab = model.vocab
+    prompt = vocab.encode_units([1, 2])
+    outs = sample(model, [prompt] * 4, 30, temperature=2.0, units_only=True, eos_id=-1, seed=1)
+    assert all(((o >= vocab.unit_offset) & (o < vocab.text_offset)).all() for o in outs)
+    first = sample(model, [prompt], 30, temperature=0, eos_id=-1)[0]
+    stopped = sample(model, [prompt], 30, temperature=0, eos_id=int(first[3]))[0]
+    assert stopped.tolist() == first[: first.tolist().index(int(first[3]))].tolist()
+
+
+def test_filter_logits_by_hand():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert torch.isinf(filter_logits(logits, top_k=2)).tolist() == [[False, False, True, True]]
+    assert torch.isinf(filter_logits(logits, top_p=0.7)).tolist() == [[False, False, True, True]]
+    assert torch.isinf(filter_logits(logits, top_p=0.5)).tolist() == [[False, True, True, True]]
+
+
+def test_log_likelihood_matches_hand_computation(model):
+    seqs = [model.vocab.encode_units(u) for u in ([1, 2, 3, 4], [7], [3, 3, 3, 3, 3, 3, 3, 3])]
+    totals, counts = log_likelihood(model, [s.numpy() for s in seqs], batch_size=2)
+    assert counts.tolist() == [4, 1, 8]
+    for seq, total in zip(seqs, totals):
+        with torch.no_grad():
+            logp = F.log_softmax(model(seq[None])[0].double(), -1)
+        expected = sum(float(logp[t - 1, seq[t]]) for t in range(1, len(seq)))
+        assert float(total) == pytest.approx(expected, abs=1e-6)
+    again, _ = unit_log_likelihood(model, [np.array([1, 2, 3, 4]), [7], [3] * 8], batch_size=32)
+    torch.testing.assert_close(again, totals)
+
+
+def test_uniform_model_scores_log_vocab():
+    model = UnitLM(UnitLMConfig(n_units=11, dim=16, n_layers=1, n_heads=2, max_seq_len=16))
+    for p in model.heads.parameters():
+        torch.nn.init.zeros_(p)  # tied: zero embeddings and head → uniform predictions
+    totals, counts = unit_log_likelihood(model, [[0, 1, 2]])
+    assert float(totals[0]) == pytest.approx(-3 * math.log(model.vocab.size))

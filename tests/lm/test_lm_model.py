@@ -1,0 +1,81 @@
+"""UnitLM: shapes, KV cache == full forward, document masks, save→load round trips, bad checkpoints."""
+
+import json
+
+import pytest
+import torch
+
+from spokenlm.errors import SpokenLMError
+from spokenlm.models import UnitLM, UnitLMConfig
+from spokenlm.models.masks import document_mask
+
+
+def tiny(**kw) -> UnitLM:
+    torch.manual_seed(0)
+    return UnitLM(UnitLMConfig(**{"n_units": 40, "dim": 32, "n_layers": 2, "n_heads": 4, "max_seq_len": 64, **kw})).eval()
+
+
+def test_forward_shapes_single_and_multi_stream():
+    model = tiny()
+    ids = torch.randint(0, model.vocab.size, (2, 7))
+    assert model(ids).shape == (2, 7, model.vocab.size)
+    multi = tiny(num_streams=2)
+    assert multi(torch.randint(0, multi.vocab.size, (2, 2, 7))).shape == (2, 2, 7, multi.vocab.size)
+    with pytest.raises(SpokenLMError, match="streams"):
+        multi(ids)
+
+
+@pytest.mark.parametrize("kv_heads", [None, 2])
+def test_kv_cache_chunks_equal_full_forward(kv_heads):
+    model = tiny(n_kv_heads=kv_heads)
+    ids = torch.randint(0, model.vocab.size, (3, 20))
+    full = model(ids)
+    cache = model.new_cache(3, 32)
+    pieces = [model(ids[:, a:b], cache=cache) for a, b in ((0, 9), (9, 10), (10, 16), (16, 20))]
+    assert cache.length == 20
+    torch.testing.assert_close(torch.cat(pieces, 1), full, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="full"):
+        model(torch.zeros(3, 13, dtype=torch.long), cache=cache)
+
+
+def test_document_mask_makes_packed_documents_independent():
+    model = tiny()
+    a, b = torch.randint(5, 45, (1, 6)), torch.randint(5, 45, (1, 9))
+    packed = torch.cat([a, b], 1)
+    segments = torch.tensor([[0] * 6 + [1] * 9])
+    mask, positions = document_mask(segments)
+    assert positions.tolist() == [list(range(6)) + list(range(9))]
+    out = model(packed, positions=positions, mask=mask)
+    torch.testing.assert_close(out[:, :6], model(a), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out[:, 6:], model(b), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_save_load_round_trip(tmp_path, tied):
+    model = tiny(tie_embeddings=tied, n_text=7)
+    model.save_pretrained(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["n_text"] == 7
+    loaded = UnitLM.from_pretrained(tmp_path / "m").eval()
+    ids = torch.randint(0, model.vocab.size, (2, 11))
+    assert torch.equal(loaded(ids), model(ids))
+    assert (loaded.heads[0].weight is loaded.embeddings[0].weight) == tied
+    assert loaded.num_parameters() == model.num_parameters()
+
+
+def test_bad_checkpoint_errors_name_the_file(tmp_path):
+    with pytest.raises(SpokenLMError, match="config.json: missing"):
+        UnitLM.from_pretrained(tmp_path)
+    model = tiny()
+    model.save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "dim": 64}))
+    with pytest.raises(SpokenLMError, match=str(tmp_path / "m")):
+        UnitLM.from_pretrained(tmp_path / "m")
+
+
+def test_flops_per_token_counts_matmuls_and_attention():
+    model = tiny()
+    c = model.config
+    per_layer = c.dim * 3 * c.dim + c.dim * c.dim + 3 * c.dim * c.hidden
+    expected = 6 * (c.n_layers * per_layer + model.vocab.size * c.dim) + 12 * c.n_layers * 16 * c.dim
+    assert model.flops_per_token(16) == expected

@@ -1,0 +1,114 @@
+"""Feature extractors: frame counts and rates on real speech, layer choice, save → load gives identical features."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from spokenlm.audio.io import load_audio
+from spokenlm.errors import ConfigError, MissingDependencyError
+from spokenlm.tokenizers.extractors import build_extractor, load_extractor
+
+
+@pytest.mark.parametrize("kind, dim", [("mfcc", 39), ("log-mel", 80)])
+def test_tok_spectral_frames_rate_and_round_trip(kind, dim, lj_wav, tmp_path):
+    extractor = build_extractor({"type": kind})
+    features = extractor.extract(lj_wav)
+    assert extractor.frame_rate == 50.0 and extractor.dim == dim
+    assert features.shape == (1 + lj_wav.size // 320, dim)
+    assert torch.allclose(features.mean(0), torch.zeros(dim), atol=1e-4)  # per-utterance normalisation
+    extractor.save_pretrained(tmp_path / "x")
+    assert torch.equal(load_extractor(tmp_path / "x").extract(lj_wav), features)
+
+
+def test_tok_spectral_batch_equals_single(fsdd_wavs):
+    extractor = build_extractor({"type": "mfcc", "normalize": False})
+    batch = extractor.extract_batch(fsdd_wavs[:3])
+    for wav, features in zip(fsdd_wavs[:3], batch):
+        assert torch.equal(extractor.extract(wav), features)
+
+
+def _tiny_ssl(model_type: str, directory):
+    import transformers
+
+    classes = {"hubert": "Hubert", "wav2vec2": "Wav2Vec2", "wavlm": "WavLM"}[model_type]
+    config = getattr(transformers, f"{classes}Config")(
+        hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64,
+        conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+    )
+    torch.manual_seed(0)
+    getattr(transformers, f"{classes}Model")(config).save_pretrained(directory)
+    return directory
+
+
+@pytest.mark.parametrize("model_type", ["hubert", "wav2vec2", "wavlm"])
+def test_tok_hf_ssl_layers_and_round_trip(model_type, lj_wav, tmp_path):
+    model_dir = _tiny_ssl(model_type, tmp_path / "hf")
+    wav = lj_wav[:16000]
+    extractor = build_extractor({"type": "hf-ssl", "model_dir": str(model_dir), "layer": 2})
+    features = extractor.extract(wav)
+    assert extractor.frame_rate == 50.0 and extractor.dim == 32
+    assert features.shape == (49, 32)  # (16000 - 400) // 320 + 1
+    extractor.save_pretrained(tmp_path / "saved")
+    assert torch.allclose(load_extractor(tmp_path / "saved").extract(wav), features)
+    other = load_extractor(tmp_path / "saved", layer=3).extract(wav)
+    assert other.shape == features.shape and not torch.allclose(other, features)
+    with pytest.raises(ConfigError, match="layer 9"):
+        build_extractor({"type": "hf-ssl", "model_dir": str(model_dir), "layer": 9})
+
+
+def test_tok_hf_ssl_refuses_non_local_dir(tmp_path):
+    with pytest.raises(ConfigError, match="nothing is downloaded"):
+        build_extractor({"type": "hf-ssl", "model_dir": "facebook/hubert-base-ls960"})
+
+
+@pytest.fixture(scope="module")
+def tiny_whisper_dir(tmp_path_factory):
+    from transformers import WhisperConfig, WhisperModel
+
+    config = WhisperConfig(
+        d_model=32, encoder_layers=2, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+        encoder_ffn_dim=64, decoder_ffn_dim=64, num_mel_bins=80, vocab_size=100, max_target_positions=32,
+        pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1, suppress_tokens=[], begin_suppress_tokens=[],
+    )
+    torch.manual_seed(0)
+    directory = tmp_path_factory.mktemp("whisper") / "hf"
+    WhisperModel(config).save_pretrained(directory)
+    return directory
+
+
+def test_tok_hf_whisper_keeps_real_frames_per_utterance(tiny_whisper_dir, fsdd_wavs, tmp_path):
+    extractor = build_extractor({"type": "hf-whisper", "model_dir": str(tiny_whisper_dir), "layer": 1})
+    a, b = fsdd_wavs[0], fsdd_wavs[7]
+    features = extractor.extract_batch([a, b])
+    assert [f.shape for f in features] == [(math.ceil(a.size / 320), 32), (math.ceil(b.size / 320), 32)]
+    # each utterance is encoded on its own: batching with another does not change it
+    assert torch.allclose(features[0], extractor.extract(a))
+    assert extractor.layer == 1 and build_extractor({"type": "hf-whisper", "model_dir": str(tiny_whisper_dir)}).layer == 2
+    extractor.save_pretrained(tmp_path / "saved")
+    assert torch.allclose(load_extractor(tmp_path / "saved").extract(a), features[0])
+
+
+def test_tok_hf_whisper_windows_long_audio(tiny_whisper_dir):
+    extractor = build_extractor({"type": "hf-whisper", "model_dir": str(tiny_whisper_dir)})
+    long = np.random.default_rng(0).normal(0, 0.1, 31 * 16000).astype(np.float32)
+    assert extractor.extract(long).shape == (1500 + 50, 32)
+
+
+@pytest.mark.slow
+def test_tok_ct2_whisper_bundled_base(tmp_path):
+    from spokenlm.tokenizers.extractors.whisper import BUNDLED_WHISPER_BASE
+
+    wav = load_audio(Path(__file__).parents[1] / "data" / "jfk.flac", 16000)[0]  # 11 s, 44.1 kHz stereo
+    try:
+        extractor = build_extractor({"type": "ct2-whisper", "model_dir": BUNDLED_WHISPER_BASE})
+    except MissingDependencyError as err:  # faster-whisper and the bundled weights are the `asr` extra
+        pytest.skip(str(err))
+    features = extractor.extract(wav)
+    assert features.shape == (math.ceil(wav.size / 320), 512) and torch.isfinite(features).all()
+    extractor.save_pretrained(tmp_path / "saved")
+    assert torch.equal(load_extractor(tmp_path / "saved").extract(wav[:16000]), extractor.extract(wav[:16000]))

@@ -1,0 +1,84 @@
+"""Own HuBERT-style encoder: shapes, masking, resumed training reproduces losses, two iterations end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from spokenlm.tokenizers import load_tokenizer
+from spokenlm.tokenizers.extractors import load_extractor
+from spokenlm.tokenizers.hubert.model import HubertConfig, HubertModel, span_mask
+from spokenlm.tokenizers.hubert.train import HubertTrainConfig, train_hubert_tokenizer, train_iteration
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = HubertConfig(
+    conv_channels=16, dim=32, layers=2, heads=2, ffn_dim=64, pos_conv_kernel=8, pos_conv_groups=4,
+    final_dim=16, num_targets=8, mask_prob=0.1, mask_length=3, layer=1,
+)
+TINY_OVERRIDES = [
+    "model.conv_channels=16", "model.dim=32", "model.layers=2", "model.heads=2", "model.ffn_dim=64",
+    "model.pos_conv_kernel=8", "model.pos_conv_groups=4", "model.final_dim=16", "model.mask_length=3", "model.layer=2",
+]
+
+
+def test_tok_hubert_shapes_and_frame_rate():
+    model = HubertModel(TINY)
+    states = model.hidden_states(torch.zeros(2, 16000))
+    assert len(states) == TINY.layers + 1 and states[-1].shape == (2, 49, 32)
+    assert model.num_frames(16000) == 49 and TINY.hop_length == 320
+
+
+def test_tok_span_mask_covers_spans():
+    mask = span_mask(3, 50, 0.0, 4, torch.Generator().manual_seed(0))
+    assert mask.sum(1).tolist() == [4, 4, 4]  # exactly the one forced span per row
+    row = mask[0].nonzero().flatten()
+    assert (row[-1] - row[0]).item() == 3
+
+
+def test_tok_hubert_resume_reproduces_losses(fsdd_wavs, tmp_path):
+    wavs = fsdd_wavs[:8]
+    targets = [torch.from_numpy(np.arange(HubertModel(TINY).num_frames(w.size)) % 8) for w in wavs]
+    config = HubertTrainConfig(steps=6, batch_size=2, crop_seconds=0.3, warmup_steps=2, checkpoint_every=3)
+
+    torch.manual_seed(0)
+    full = train_iteration(HubertModel(TINY), wavs, targets, config, tmp_path / "full", seed=1)
+
+    def interrupt(step: int, loss: float) -> None:
+        if step == 4:  # killed after step 4; the last checkpoint is step 3
+            raise KeyboardInterrupt
+
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        train_iteration(HubertModel(TINY), wavs, targets, config, tmp_path / "resumed", seed=1, on_step=interrupt)
+    torch.manual_seed(123)  # a fresh process: different init, overwritten by the checkpoint
+    resumed = train_iteration(HubertModel(TINY), wavs, targets, config, tmp_path / "resumed", seed=1)
+    assert len(full) == 6 and len(resumed) == 3
+    assert resumed == pytest.approx(full[3:], rel=1e-5)
+    logged = [json.loads(line)["step"] for line in (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()]
+    assert logged == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.slow
+def test_tok_hubert_two_iterations_to_tokenizer(tmp_path):
+    overrides = [
+        *TINY_OVERRIDES, f"data.audio=['{REPO}/tests/data/fsdd/[0-2]_*_0.flac']", "train.steps=4", "train.batch_size=2",
+        "train.crop_seconds=0.5", "train.warmup_steps=1", "train.checkpoint_every=2", "target_clusters=[6,8]",
+        "target_layer=1", "target_kmeans.algorithm=full", "kmeans.algorithm=full", "kmeans.k=10", "name=hubert-test",
+    ]
+    out = tmp_path / "hubert"
+    tokenizer = train_hubert_tokenizer(REPO / "recipes" / "tokenizer-hubert-tiny.yaml", overrides, out)
+    assert (out / "recipe.yaml").exists() and (out / "train" / "iter2" / "encoder" / "config.json").exists()
+    iteration2 = load_extractor(out / "train" / "iter2" / "encoder")
+    assert iteration2.layer == 2 and iteration2.model.config.num_targets == 8
+    loaded = load_tokenizer(out)
+    wav = np.random.default_rng(0).normal(0, 0.1, 8000).astype(np.float32)
+    assert loaded.name == "hubert-test" and loaded.vocab_size == 10 and loaded.frame_rate == 50.0
+    assert np.array_equal(loaded.encode(wav, 16000)[0].ids, tokenizer.encode(wav, 16000)[0].ids)
+    # rerunning finds every iteration done and only refits k-means
+    train_hubert_tokenizer(REPO / "recipes" / "tokenizer-hubert-tiny.yaml", overrides, out)
+    steps = [json.loads(line)["step"] for line in (out / "train" / "iter1" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
