@@ -7,7 +7,7 @@ the same run, so machine load affects both sides. Then the demo voice mix is bui
 slice of the stories source, and the time for a 1-hour corpus is projected
 from its measured rate.
 
-    python bench/synth_throughput.py [--sentences 12] [--stories 6]
+    python bench/synth_throughput.py [--sentences 8] [--stories 12]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def voice_rate(voice: Voice, sentences: list[str], out_dir: Path) -> tuple[float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=int, default=8, help="Harvard sentences per voice")
-    parser.add_argument("--stories", type=int, default=6, help="stories for the 2-worker demo-mix run")
+    parser.add_argument("--stories", type=int, default=12, help="stories for the 2-worker demo-mix run")
     args = parser.parse_args()
     console = Console(width=120)
     sentences = [item.text for item in islice(harvard(), args.sentences)]

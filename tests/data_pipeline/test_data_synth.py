@@ -107,6 +107,10 @@ def test_rerun_skips_finished_items_and_repairs_partial_ones(tmp_path):
     assert not list((out / "audio").rglob(".*.tmp"))
     assert check_corpus(out, require_text=True).ok
     assert build_corpus(config, out).reused == 12
+    # Edited text under the same line number is synthesized again, not reused.
+    source = Path(config.source)
+    source.write_text(source.read_text().replace(SENTENCES[0], "A new first sentence."))
+    assert build_corpus(config, out).reused == 11
 
 
 def test_a_failing_voice_is_reported_and_skipped(tmp_path):

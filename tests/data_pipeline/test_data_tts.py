@@ -54,6 +54,22 @@ def test_festival_gives_phone_timings_inside_the_audio():
     assert ends[-1] <= result.wav.size / result.sr
 
 
+def test_festival_session_is_reused_and_restarted_when_it_dies():
+    from spokenlm.data.tts import festival, festival_session
+
+    voice = Voice.parse("festival:kal_diphone")
+    first = festival.synthesize_phonemes(["B", "L", "IH1", "K"], voice, 16000)
+    session = festival_session._SESSIONS["kal_diphone"]
+    second = festival.synthesize_phonemes(["S", "T", "AA1", "P"], voice, 16000)
+    assert festival_session._SESSIONS["kal_diphone"] is session  # one festival process serves both
+    assert (first.phones, second.phones) == (["B", "L", "IH", "K"], ["S", "T", "AA", "P"])
+    session.proc.kill()
+    session.proc.wait()
+    again = festival.synthesize_phonemes(["B", "L", "IH1", "K"], voice, 16000)
+    assert festival_session._SESSIONS["kal_diphone"] is not session
+    assert np.array_equal(again.wav, first.wav)
+
+
 def test_errors_name_the_voice_and_the_text():
     with pytest.raises(TTSError, match=r"espeak-ng:xx-nope\+m1.*voice does not exist.*'hello there'"):
         synthesize("hello there", "espeak-ng:xx-nope+m1")

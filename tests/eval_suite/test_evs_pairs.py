@@ -32,6 +32,8 @@ def test_evs_accuracy_with_a_known_answer():
     assert summary["normalized"]["value"] == pytest.approx(2.5 / 4)
     assert summary["subsets"]["b"]["pairs"] == 2 and summary["subsets"]["b"]["summed"]["value"] == 0.25
     assert summary["summed"]["low"] < summary["summed"]["value"] < summary["summed"]["high"]
+    boot = summarize(scores, interval="bootstrap")
+    assert boot["normalized"]["value"] == summary["normalized"]["value"] and boot["interval"] == "bootstrap"
 
 
 def _benchmark(tmp_path, ljspeech_clips, n=4):

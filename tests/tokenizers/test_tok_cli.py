@@ -117,3 +117,17 @@ def test_tok_encode_windowed_concatenates(tokenizer_dir, lj_wav):
     windowed = encode_windowed(tokenizer, lj_wav, 2.0)
     frames = sum(1 + min(32000, lj_wav.size - s) // 320 for s in range(0, lj_wav.size, 32000))
     assert windowed.durations.sum() == frames and whole.durations.sum() == 1 + lj_wav.size // 320
+
+
+def test_tok_tokenize_ranks_under_torchrun_env(manifest, tokenizer_dir, tmp_path, monkeypatch):
+    from spokenlm.tokenizers.bulk import TokenizeConfig, run_tokenize
+
+    config = TokenizeConfig(manifest=str(manifest), tokenizer=str(tokenizer_dir), out=str(tmp_path / "ranks"))
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    summaries = []
+    for rank in ("0", "1"):
+        monkeypatch.setenv("RANK", rank)
+        summaries.append(run_tokenize(config))
+    assert sum(s.written for s in summaries) == 9 and sum(len(s.skipped) for s in summaries) == 4
+    assert sorted(p.name for p in (tmp_path / "ranks").glob("skipped-rank*.jsonl")) == ["skipped-rank0.jsonl", "skipped-rank1.jsonl"]
+    assert [len(r) for r in open_token_corpus(tmp_path / "ranks")] == [5, 4]

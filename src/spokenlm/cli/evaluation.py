@@ -122,16 +122,16 @@ def generate(
         if not (cfg.prompts and cfg.tokenizer and cfg.model):
             raise ConfigError("eval generate needs prompts=AUDIO_FOLDER tokenizer=FOLDER model=FOLDER")
         save_config(cfg, out_dir)
+        tokenizer = load_tokenizer(cfg.tokenizer)
+        continuer = UnitLMContinuer(UnitLM.from_pretrained(cfg.model))
+        prompts, skipped = read_prompt_audio(cfg.prompts, cfg.prompt_seconds, cfg.max_prompts)
+        asr = load_asr(cfg.asr)
         if cfg.text_lm:
             text_lm = load_text_lm(cfg.text_lm)
         else:
             text_lm = train_word_lm(read_sentences(cfg.text_corpus))
             text_lm.save_pretrained(out_dir / "text_lm")
-        tokenizer = load_tokenizer(cfg.tokenizer)
-        prompts, skipped = read_prompt_audio(cfg.prompts, cfg.prompt_seconds, cfg.max_prompts)
-        results = evaluate_generation(
-            prompts, tokenizer, UnitLMContinuer(UnitLM.from_pretrained(cfg.model)), TokenizerVoicer(tokenizer), load_asr(cfg.asr), text_lm, cfg, out_dir
-        )
+        results = evaluate_generation(prompts, tokenizer, continuer, TokenizerVoicer(tokenizer), asr, text_lm, cfg, out_dir)
         results["skipped_prompts"] = skipped
         atomic_write_json(out_dir / "results.json", results)
     table = Table(title=f"generation ({cfg.model})")

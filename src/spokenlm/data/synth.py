@@ -97,7 +97,7 @@ def synthesize_job(job: SynthJob, out_dir: Path, sr: int) -> dict:
     from spokenlm.audio.io import save_audio
     from spokenlm.data.tts import synthesize_utterance
 
-    record: dict[str, Any] = {"id": job.id}
+    record: dict[str, Any] = {"id": job.id, "text": job.text}
     try:
         result = synthesize_utterance(job.text, job.voice, sr)
         save_audio(out_dir / job.audio, result.wav, sr)
@@ -131,10 +131,10 @@ def read_log(out_dir: Path) -> dict[str, dict]:
 
 
 def _is_finished(job: SynthJob, record: dict | None, out_dir: Path, sr: int) -> bool:
-    """The log says done at this rate and the file on disk holds exactly the logged samples."""
+    """The log says done for this text at this rate, and the file on disk holds exactly the logged samples."""
     import soundfile as sf
 
-    if not record or "error" in record or record.get("sample_rate") != sr:
+    if not record or "error" in record or record.get("sample_rate") != sr or record.get("text") != job.text:
         return False
     path = out_dir / job.audio
     try:

@@ -3,7 +3,7 @@
 A pair is right when the model gives the positive item a higher log-likelihood
 than the negative one; a tie counts one half. Two variants are reported:
 ``summed`` (total log-likelihood) and ``normalized`` (mean per token). Each
-comes with a Wilson interval, overall and per subset.
+comes with a Wilson (or bootstrap) interval, overall and per subset.
 
 The model is any :class:`PairScorer` (``log_likelihood(sequences, batch_size)``
 over unit-id arrays ``[T]``), so a unit LM (:class:`UnitLMScorer`), an n-gram
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from spokenlm.benchmarks.manifest import PairRecord
-from spokenlm.eval.stats import wilson_interval
+from spokenlm.eval.stats import bootstrap_interval, wilson_interval
 from spokenlm.errors import AudioError, SpokenLMError
 
 
@@ -86,22 +86,29 @@ def score_pairs(
     ]
 
 
-def _accuracy(scores: Sequence[PairScore], confidence: float) -> dict[str, Any]:
-    return {
-        variant: wilson_interval(sum(s.outcome(variant == "normalized") for s in scores), len(scores), confidence).as_dict()
-        for variant in ("summed", "normalized")
-    }
+def _accuracy(scores: Sequence[PairScore], confidence: float, interval: str) -> dict[str, Any]:
+    result = {}
+    for variant in ("summed", "normalized"):
+        outcomes = [s.outcome(variant == "normalized") for s in scores]
+        if interval == "bootstrap":
+            result[variant] = bootstrap_interval(outcomes, confidence).as_dict()
+        else:
+            result[variant] = wilson_interval(sum(outcomes), len(outcomes), confidence).as_dict()
+    return result
 
 
-def summarize(scores: Sequence[PairScore], confidence: float = 0.95) -> dict[str, Any]:
-    """Accuracy (summed and normalized, with intervals) overall and per subset."""
+def summarize(scores: Sequence[PairScore], confidence: float = 0.95, interval: str = "wilson") -> dict[str, Any]:
+    """Accuracy (summed and normalized, with ``wilson`` or ``bootstrap`` intervals) overall and per subset."""
+    if interval not in ("wilson", "bootstrap"):
+        raise SpokenLMError(f"unknown interval {interval!r} (wilson or bootstrap)")
     by_subset: dict[str, list[PairScore]] = defaultdict(list)
     for score in scores:
         by_subset[score.subset].append(score)
     return {
         "pairs": len(scores),
-        **_accuracy(scores, confidence),
-        "subsets": {name: {"pairs": len(items), **_accuracy(items, confidence)} for name, items in sorted(by_subset.items())},
+        "interval": interval,
+        **_accuracy(scores, confidence, interval),
+        "subsets": {name: {"pairs": len(items), **_accuracy(items, confidence, interval)} for name, items in sorted(by_subset.items())},
     }
 
 
@@ -166,7 +173,9 @@ def train_phone_ngram(sentences: Sequence[str], order: int = 3) -> Any:
     return NGramLM(order, vocab_size=39).fit(phone_ids(lexicon[w][0]) for w in words)
 
 
-def phone_topline(records: Sequence[PairRecord], sentences: Sequence[str], order: int = 3, confidence: float = 0.95) -> dict[str, Any]:
+def phone_topline(
+    records: Sequence[PairRecord], sentences: Sequence[str], order: int = 3, confidence: float = 0.95, interval: str = "wilson"
+) -> dict[str, Any]:
     """Accuracy of a phone n-gram trained on ``sentences`` on pairs that carry phones (sWUGGY)."""
     items = [
         (r.pair_id, r.subset, phone_ids(r.positive_phones), phone_ids(r.negative_phones))
@@ -175,7 +184,7 @@ def phone_topline(records: Sequence[PairRecord], sentences: Sequence[str], order
     ]
     if not items:
         raise SpokenLMError("no pair carries phones; the phone topline applies to sWUGGY-style manifests")
-    summary = summarize(score_pairs(train_phone_ngram(sentences, order), items), confidence)
+    summary = summarize(score_pairs(train_phone_ngram(sentences, order), items), confidence, interval)
     return {"model": f"phone {order}-gram on corpus transcripts", **summary}
 
 
@@ -189,7 +198,8 @@ class PairEvalConfig:
         model: unit LM checkpoint folder.
         dedup: collapse repeated units before scoring (as the LM was trained).
         batch_size: sequences per scoring batch.
-        confidence: level of the Wilson intervals.
+        confidence: level of the confidence intervals.
+        interval: ``wilson`` (score interval) or ``bootstrap`` (percentile, 2000 resamples).
         max_pairs: score only the first this many pairs (0: all).
         topline_text: transcripts for the phone n-gram topline of sWUGGY (empty: bundled LJSpeech).
         topline_order: order of that phone n-gram.
@@ -201,6 +211,7 @@ class PairEvalConfig:
     dedup: bool = True
     batch_size: int = 32
     confidence: float = 0.95
+    interval: str = "wilson"
     max_pairs: int = 0
     topline_text: str = ""
     topline_order: int = 3
@@ -228,10 +239,11 @@ def evaluate_pairs(config: PairEvalConfig, scorer: PairScorer, tokenizer: Any, o
         "tokenizer": config.tokenizer,
         "skipped": len(skipped),
         "skipped_reasons": skipped,
-        **summarize(scores, config.confidence),
+        **summarize(scores, config.confidence, config.interval),
     }
     if any(r.positive_phones for r in records):
-        results["topline"] = phone_topline(records, read_sentences(config.topline_text), config.topline_order, config.confidence)
+        sentences = read_sentences(config.topline_text)
+        results["topline"] = phone_topline(records, sentences, config.topline_order, config.confidence, config.interval)
     if out_dir is not None:
         atomic_write_json(Path(out_dir) / "results.json", results)
         atomic_write_text(Path(out_dir) / "scores.jsonl", "".join(json.dumps(dataclasses.asdict(s)) + "\n" for s in scores))

@@ -17,7 +17,6 @@ rerunning continues after the rows already in the CSV.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import time
 from dataclasses import dataclass, field

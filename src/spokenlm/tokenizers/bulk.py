@@ -20,7 +20,7 @@ import numpy as np
 
 from spokenlm.atomic import atomic_write_text
 from spokenlm.data.shards import ShardReader, ShardWriter, shard_dirs
-from spokenlm.errors import AudioError, SpokenLMError
+from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.audio_source import iter_cuts, load_cut
 from spokenlm.tokenizers.base import SpeechTokenizer, load_tokenizer
 from spokenlm.tokens import Tokens
@@ -118,7 +118,7 @@ def tokenize_shard(config: TokenizeConfig, shard: int, num_shards: int, done: se
                     wav = load_cut(cut, tokenizer.sample_rate)
                     writer.add(cut.id, encode_windowed(tokenizer, wav, config.window_seconds))
                     summary.written += 1
-                except AudioError as err:
+                except SpokenLMError as err:  # AudioError, or a tokenizer refusing this input
                     summary.skipped.append({"id": cut.id, "error": str(err)})
             if progress is not None:
                 progress.put(1)
@@ -160,14 +160,11 @@ def run_tokenize(config: TokenizeConfig) -> ShardSummary:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     total = count_cuts(config.manifest)
     with Progress(console=console, transient=True) as progress:
-        if world > 1:
-            rank = int(os.environ.get("RANK", "0"))
-            task = progress.add_task(f"tokenizing (rank {rank}/{world})", total=None)
-            summaries = [tokenize_shard(config, rank, world, done)]
-            progress.update(task, completed=1, total=1)
-        elif config.workers <= 1:
-            queue = _ProgressBar(progress, progress.add_task("tokenizing", total=total))
-            summaries = [tokenize_shard(config, 0, 1, done, queue)]
+        if world > 1 or config.workers <= 1:
+            rank = int(os.environ.get("RANK", "0")) if world > 1 else 0
+            share = len(range(rank, total, world))
+            bar = _ProgressBar(progress, progress.add_task(f"tokenizing (shard {rank} of {world})", total=share))
+            summaries = [tokenize_shard(config, rank, world, done, bar)]
         else:
             threads = config.threads or max(1, (os.cpu_count() or 1) // config.workers)
             worker_config = replace(config, threads=threads, device="cpu")

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from spokenlm.atomic import atomic_write_text
 from spokenlm.audio.features import MelConfig
-from spokenlm.config import save_config
+from spokenlm.config import from_dict, save_config, to_dict
 from spokenlm.errors import ConfigError
 from spokenlm.tokenizers.audio_source import AudioDataConfig
 from spokenlm.tokenizers.base import SpeechTokenizer, load_tokenizer
@@ -125,6 +125,25 @@ def _generator_losses(
     return losses, output
 
 
+def _finished_vocoder(config: VocoderTrainConfig, out_dir: Path) -> UnitVocoder | None:
+    """If ``out_dir`` holds a training state at or past ``config.steps``, export it without loading the corpus.
+
+    This is how a run is cut short: stop it, rerun with ``steps`` = its last checkpoint step.
+    """
+    state = out_dir / STATE_DIR / "state.json"
+    if not state.is_file():
+        return None
+    meta = json.loads(state.read_text())
+    if meta["step"] < config.steps or "model" not in meta:
+        return None
+    model_config = from_dict(VocoderModelConfig, meta["model"])
+    net = VocoderNet(model_config)
+    load_training_state(out_dir / STATE_DIR, {"net": net}, {}, {})
+    vocoder = UnitVocoder(model_config, net.eval())
+    vocoder.save_pretrained(out_dir / VOCODER_SUBDIR)
+    return vocoder
+
+
 def train_vocoder(config: VocoderTrainConfig, out_dir: str | Path) -> UnitVocoder:
     """Train (or resume) as ``config`` says; the vocoder is saved to ``out_dir/vocoder`` and returned."""
     from rich.console import Console
@@ -134,6 +153,9 @@ def train_vocoder(config: VocoderTrainConfig, out_dir: str | Path) -> UnitVocode
     out_dir = Path(out_dir)
     if not config.tokenizer:
         raise ConfigError("set tokenizer=<tokenizer folder> (the units the vocoder will voice)")
+    finished = _finished_vocoder(config, out_dir)
+    if finished is not None:
+        return finished
     tokenizer = load_tokenizer(config.tokenizer)
     model_config = resolve_model_config(config, tokenizer)
     utterances, speakers, skipped = load_vocoder_corpus(config.data, tokenizer, model_config.validate(), config.speaker, config.speaker_pattern)
@@ -195,7 +217,7 @@ def train_vocoder(config: VocoderTrainConfig, out_dir: str | Path) -> UnitVocode
             if step % config.checkpoint_every == 0 or step == config.steps:
                 _write_metrics(metrics_path, pending)
                 pending = []
-                save_training_state(out_dir / STATE_DIR, step, modules, optimizers, {"batches": generator})
+                save_training_state(out_dir / STATE_DIR, step, modules, optimizers, {"batches": generator}, {"model": to_dict(model_config)})
     vocoder = UnitVocoder(model_config, net.eval())
     vocoder.save_pretrained(out_dir / VOCODER_SUBDIR)
     return vocoder

@@ -127,20 +127,63 @@ class UnitVocoder:
             wav = self.mel_vocoder(self.net.acoustic(ids_m, spk, bins_m))[0]
         return wav.clamp(-1.0, 1.0).numpy().astype(np.float32)
 
+    @property
+    def lookahead_streamable(self) -> bool:
+        """Whether :meth:`stream` works with bounded look-ahead (non-causal unit→mel + HiFi-GAN, all local)."""
+        return self.config.kind == "unit-mel" and self.config.mel_vocoder == "hifigan-universal"
+
     @torch.inference_mode()
     def stream(
-        self, tokens: Tokens, chunk_frames: int = 10, speaker: Speaker = None, f0: np.ndarray | None = None, predict_durations: bool = False
+        self,
+        tokens: Tokens,
+        chunk_frames: int = 10,
+        speaker: Speaker = None,
+        f0: np.ndarray | None = None,
+        predict_durations: bool = False,
+        lookahead: int = 24,
     ) -> Iterator[np.ndarray]:
-        """Yield waveform pieces ``[chunk_frames * hop]`` as token chunks arrive; their concatenation equals :meth:`__call__` (before clamping to [-1, 1])."""
-        if not self.streamable:
-            raise SpokenLMError(f"a {self.config.kind} vocoder with non-causal layers cannot stream; use a causal unit-istft or unit-hifigan")
+        """Yield waveform pieces as token chunks of ``chunk_frames`` arrive; together they make :meth:`__call__`'s output.
+
+        Causal direct kinds stream exactly (no look-ahead; equal to offline before clamping to [-1, 1]).
+        A unit-mel vocoder voiced by HiFi-GAN waits for ``2 * lookahead`` mel frames (11.6 ms each) of
+        future context and runs both non-causal stages on windows with ``lookahead`` frames of
+        context per side, so joins match offline within a small tolerance. Griffin-Lim cannot stream.
+        """
+        if not (self.streamable or self.lookahead_streamable):
+            raise SpokenLMError(f"a {self.config.kind} vocoder with {self.config.mel_vocoder if self.config.kind == 'unit-mel' else 'non-causal layers'} cannot stream")
         frames = self.frame_tokens(tokens, predict_durations)
         ids = torch.from_numpy(frames.ids)[None]
         spk, bins = self.speaker_tensor(speaker), self.f0_bins(f0, len(frames))
+        if self.lookahead_streamable:
+            yield from self._stream_with_lookahead(ids, spk, bins, chunk_frames, lookahead)
+            return
         with self.net.streaming(batch_size=1):
             for start in range(0, ids.shape[-1], chunk_frames):
                 chunk_bins = None if bins is None else bins[:, start : start + chunk_frames]
                 yield self.net.acoustic(ids[..., start : start + chunk_frames], spk, chunk_bins)[0, 0].numpy().astype(np.float32)
+
+    def _stream_with_lookahead(
+        self, ids: torch.Tensor, spk: torch.Tensor | None, bins: torch.Tensor | None, chunk_frames: int, lookahead: int
+    ) -> Iterator[np.ndarray]:
+        """unit-mel streaming on the mel grid: mel frame ``m`` reads token ``round(m · token_rate / mel_rate)``."""
+        total_tokens = ids.shape[-1]
+        total_mels = frames_at_rate(total_tokens, self.config.frame_rate, HIFIGAN_MEL.frame_rate)
+        index = resample_frames(np.arange(total_tokens), self.config.frame_rate, HIFIGAN_MEL.frame_rate, total_mels)
+        ids_m, bins_m = ids[..., index], None if bins is None else bins[:, index]
+        done = 0
+        for arrived in range(chunk_frames, total_tokens + chunk_frames, chunk_frames):
+            final = arrived >= total_tokens
+            known = total_mels if final else int(np.searchsorted(index, arrived))  # mel frames whose token is in
+            ready = known if final else known - 2 * lookahead
+            if ready <= done:
+                continue
+            lo, hi = max(done - 2 * lookahead, 0), min(ready + 2 * lookahead, known)
+            mel = self.net.acoustic(ids_m[..., lo:hi], spk, None if bins_m is None else bins_m[:, lo:hi])
+            m_lo, m_hi = max(done - lookahead, 0), min(ready + lookahead, known)
+            wav = self.mel_vocoder(mel[..., m_lo - lo : m_hi - lo])[0]
+            hop = HIFIGAN_MEL.hop_length
+            yield wav[(done - m_lo) * hop : (ready - m_lo) * hop].numpy().astype(np.float32)
+            done = ready
 
     # ------------------------------------------------------------ persistence
     def save_pretrained(self, directory: str | Path) -> Path:

@@ -1,9 +1,9 @@
 """festival voices (Debian festvox packages); phone timings from the Segment relation.
 
-Each call runs ``festival -b`` on a small Scheme script that synthesizes the
-utterance, saves the wave and prints ``name end_s`` for every segment. Phoneme
-input adds a lexicon entry for a placeholder word, so pseudo-words go through
-the same prosody path as real words.
+Each call sends a small Scheme script to this process's festival session for
+the voice: it synthesizes the utterance, saves the wave and prints
+``name end_s`` for every segment. Phoneme input adds a lexicon entry for a
+placeholder word, so pseudo-words go through the same prosody path as real words.
 """
 
 from __future__ import annotations
@@ -12,13 +12,18 @@ import shutil
 from collections.abc import Sequence
 
 from spokenlm.data.tts.arpabet import arpabet_to_festival, festival_to_arpabet
-from spokenlm.data.tts.process import Synthesis, read_engine_wav, require_binary, require_voice, run_engine, scratch_dir
+from spokenlm.data.tts.festival_session import session
+from spokenlm.data.tts.process import TIMEOUT_S, Synthesis, read_engine_wav, require_binary, require_voice, scratch_dir
 from spokenlm.data.tts.voice import TTSError, Voice
 from spokenlm.env.engines import festival_voices
 
 ENGINE = "festival"
 _PLACEHOLDER = "spokenlmword"
-_SEGMENTS = '(mapcar (lambda (s) (format t "%s %f\\n" (item.name s) (item.feat s "end"))) (utt.relation.items utt \'Segment))'
+_SEGMENT = "spokenlm-seg"
+_SEGMENTS = (
+    f'(mapcar (lambda (s) (format stderr "{_SEGMENT} %s %f\\n" (item.name s) (item.feat s "end"))) '
+    "(utt.relation.items utt 'Segment))"
+)
 
 
 def voices() -> list[Voice]:
@@ -37,34 +42,30 @@ def _run(voice: Voice, setup: str, text_to_say: str, shown_text: str, sr: int) -
     require_voice(voice.id, voice.name, festival_voices(), shown_text)
     with scratch_dir() as tmp:
         out = tmp / "out.wav"
-        script = tmp / "say.scm"
-        script.write_text(
-            f"(voice_{voice.name})\n{setup}\n"
-            f"(set! utt (utt.synth (Utterance Text {_scheme_string(text_to_say)})))\n"
-            f"(utt.save.wave utt {_scheme_string(str(out))} 'riff)\n{_SEGMENTS}\n"
+        # ``utt`` is reset first so a failed synthesis cannot save the previous utterance.
+        script = (
+            f"{setup}\n(set! utt nil)\n(set! utt (utt.synth (Utterance Text {_scheme_string(text_to_say)})))\n"
+            f"(utt.save.wave utt {_scheme_string(str(out))} 'riff)\n{_SEGMENTS}"
         )
-        printed = run_engine([binary, "-b", str(script)], voice.id, shown_text)
+        printed = session(binary, voice.name, voice.id).run(script, shown_text, TIMEOUT_S)
         if not out.exists():
-            last = (printed.strip().splitlines() or ["no output"])[-1]
-            raise TTSError(voice.id, shown_text, f"festival wrote no audio: {last}")
+            errors = [line.strip() for line in printed if "ERROR" in line] or ["no output"]
+            raise TTSError(voice.id, shown_text, f"festival wrote no audio: {errors[0]}")
         wav = read_engine_wav(out, sr, voice.id, shown_text)
     return Synthesis(wav, sr, *_parse_segments(printed))
 
 
-def _parse_segments(printed: str) -> tuple[list[str], list[tuple[str, float, float]]]:
-    """``name end_s`` lines → ARPAbet phones and ``(phone, start_s, end_s)`` (pauses dropped)."""
+def _parse_segments(printed: list[str]) -> tuple[list[str], list[tuple[str, float, float]]]:
+    """``spokenlm-seg name end_s`` lines → ARPAbet phones and ``(phone, start_s, end_s)`` (pauses dropped)."""
     phones: list[str] = []
     alignment: list[tuple[str, float, float]] = []
     start = 0.0
-    for line in printed.splitlines():
+    for line in printed:
         fields = line.split()
-        if len(fields) != 2:
+        if len(fields) != 3 or fields[0] != _SEGMENT:
             continue
-        try:
-            end = float(fields[1])
-        except ValueError:
-            continue
-        mapped = festival_to_arpabet(fields[0])
+        end = float(fields[2])
+        mapped = festival_to_arpabet(fields[1])
         for i, phone in enumerate(mapped):  # a syllabic "el" spans two ARPAbet phones: split its time
             a = start + (end - start) * i / len(mapped)
             b = start + (end - start) * (i + 1) / len(mapped)
