@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--hf-ssl", type=Path, help="a local HF HuBERT/wav2vec2/WavLM folder to add (layer 6)")
     parser.add_argument("--k", type=int, default=100, help="k-means clusters")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    parser.add_argument("--max-clips", type=int, default=0, help="use the first N clips of each corpus (0 = all)")
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=list(CORPORA))
     args = parser.parse_args()
 
@@ -65,7 +66,7 @@ def main() -> None:
         table.add_column(column)
     for name, extractor in extractors.items():
         for corpus in args.corpora:
-            wavs = load_corpus(CORPORA[corpus], extractor.sample_rate)
+            wavs = load_corpus(CORPORA[corpus], extractor.sample_rate)[: args.max_clips or None]
             seconds = sum(w.size for w in wavs) / extractor.sample_rate
             extractor.extract_batch(wavs[:2])  # warm-up: lazy imports, filter banks, JIT
             feature_time, features = timed(extractor.extract_batch, wavs)

@@ -113,8 +113,12 @@ def alignment_agreement(tts_dir: Path) -> dict:
 
 
 def train_phone_tokenizer(cuts: Path, out: Path, steps: int):
+    """Train the phone tokenizer into ``out``, or load it when a previous run of this bench finished it."""
+    from spokenlm.tokenizers.phone import PhoneTokenizer
     from spokenlm.tokenizers.phone_train import train
 
+    if (out / "config.json").is_file():
+        return PhoneTokenizer.from_pretrained(out)
     return train(REPO / "recipes" / "tokenizer-phone.yaml", [f"data.manifest={cuts}", f"steps={steps}", "data.split=null"], out)
 
 
@@ -129,6 +133,9 @@ def train_hubert(out: Path, steps: int):
     """Our own HuBERT (2 iterations) on the training split only; returns the iteration-2 encoder."""
     from spokenlm.tokenizers.extractors.base import load_extractor
     from spokenlm.tokenizers.hubert.train import train_hubert_tokenizer
+
+    if (out / "train" / "iter2" / "encoder" / "config.json").is_file():
+        return load_extractor(out / "train" / "iter2" / "encoder")
 
     audio = [str(DATA / "ljspeech" / "LJ001-000[1-9].flac"), str(DATA / "ljspeech" / "LJ001-001[0-6].flac"), str(DATA / "fsdd" / "*_[1-4].flac")]
     overrides = [f"data.audio={json.dumps(audio)}", f"train.steps={steps}", "kmeans.k=50"]

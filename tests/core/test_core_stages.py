@@ -45,3 +45,16 @@ def test_start_from_reruns_that_stage_and_later(tmp_path: Path) -> None:
     assert "lm" in runner.summary_table(state).columns[0]._cells
     with pytest.raises(SpokenLMError, match="unknown stage"):
         runner.run(start_from="vocoder")
+
+
+def test_start_from_deletes_outputs_of_rerun_stages(tmp_path: Path) -> None:
+    calls: list[str] = []
+    stages = _stages(calls)
+    stages = [Stage(s.name, s.run, outputs=(f"{s.name}_out",)) for s in stages]
+    for stage in stages:
+        (tmp_path / f"{stage.name}_out").mkdir(parents=True)
+        (tmp_path / f"{stage.name}_out" / "ckpt").write_text("old")
+    StageRunner(tmp_path, stages).run()
+    StageRunner(tmp_path, stages).run(start_from="tokens")
+    assert (tmp_path / "corpus_out" / "ckpt").exists()
+    assert not (tmp_path / "tokens_out").exists() and not (tmp_path / "lm_out").exists()

@@ -137,10 +137,10 @@ def test_cli_train_generate_export(corpus, tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["train", *overrides(corpus, tmp_path / "run", "optim.max_steps=4", "eval_every=0", "save_every=0")])
     assert result.exit_code == 0, result.output
-    (tmp_path / "prompts.txt").write_text("1 2 3\n\n4 5\n")
+    (tmp_path / "prompts.txt").write_text("1 2 3\n\n4 5\n7 99\n")
     result = runner.invoke(app, ["generate", f"model={tmp_path / 'run' / 'model'}", f"prompts={tmp_path / 'prompts.txt'}",
                                  f"out_dir={tmp_path / 'gen'}", "max_new_tokens=8", "seed=1"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0 and "skipped 1" in result.output, result.output
     lines = [json.loads(line) for line in (tmp_path / "gen" / "generations.jsonl").read_text().splitlines()]
     assert [line["prompt"] for line in lines] == [[1, 2, 3], [4, 5]]
     assert all(len(line["continuation"]) <= 8 and all(0 <= u < 50 for u in line["continuation"]) for line in lines)

@@ -80,7 +80,7 @@ def test_train_save_load_resume(corpus, tmp_path, monkeypatch):
     np.testing.assert_allclose(resumed, losses, rtol=1e-5)
 
     # saved by this process, loaded by another: identical tokens
-    saved = tmp_path / "full" / "tokenizer"
+    saved = tmp_path / "full"
     assert json.loads((saved / "config.json").read_text())["type"] == "phone"
     from spokenlm.audio.io import load_audio
 

@@ -1,4 +1,4 @@
-"""Shared fixtures of the tokenizer tests: real speech from tests/data."""
+"""Fixtures of the tokenizer tests: real speech from tests/data, decoded at 16 kHz."""
 
 from __future__ import annotations
 
@@ -9,17 +9,15 @@ import pytest
 
 from spokenlm.audio.io import load_audio
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-
 
 @pytest.fixture(scope="session")
-def fsdd_wavs() -> list[np.ndarray]:
-    """24 FSDD digits (4 speakers × 6), mono float32 at 16 kHz."""
-    paths = sorted(DATA.glob("fsdd/[0-5]_*_0.flac"))[:24]
+def fsdd_wavs(fsdd_clips: list[Path]) -> list[np.ndarray]:
+    """24 FSDD clips (index 0 of digits 0-3 by all 6 speakers), mono float32 at 16 kHz."""
+    paths = [p for p in fsdd_clips if p.stem.endswith("_0") and p.stem[0] in "0123"]
     return [load_audio(p, 16000)[0] for p in paths]
 
 
 @pytest.fixture(scope="session")
-def lj_wav() -> np.ndarray:
-    """One LJSpeech sentence (~9.7 s), mono float32 at 16 kHz."""
-    return load_audio(DATA / "ljspeech" / "LJ001-0001.flac", 16000)[0]
+def lj_wav(ljspeech_clips: list[Path]) -> np.ndarray:
+    """LJ001-0001 (~9.7 s), mono float32 at 16 kHz."""
+    return load_audio(ljspeech_clips[0], 16000)[0]

@@ -17,14 +17,22 @@ from spokenlm.tokens import Tokens
 
 
 def generate_to_dir(config: GenerateConfig) -> int:
-    """Run ``config``; returns the number of continuations written."""
+    """Run ``config``; returns the number of continuations written (empty or out-of-vocabulary prompts are skipped and counted)."""
+    from rich.console import Console
     from rich.progress import Progress
 
+    console = Console(stderr=True)
     if not config.model or not config.prompts:
         raise ConfigError("generate needs model=DIR and prompts=CORPUS_OR_TXT")
     model = UnitLM.from_pretrained(config.model)
     vocab = model.vocab
-    prompts = read_prompts(config.prompts)
+    prompts, skipped = [], []
+    for item_id, units in read_prompts(config.prompts):
+        units = units[: config.prompt_units] if config.prompt_units else units
+        fits = len(units) > 0 and units.min() >= 0 and units.max() < vocab.n_units
+        (prompts if fits else skipped).append((item_id, units))
+    if skipped:
+        console.print(f"skipped {len(skipped)} empty or out-of-vocabulary prompt(s), e.g. {skipped[0][0]}", highlight=False)
     out_dir = Path(config.out_dir)
     save_config(config, out_dir)
     lines = []
@@ -32,7 +40,7 @@ def generate_to_dir(config: GenerateConfig) -> int:
         task = progress.add_task("generate", total=len(prompts))
         for start in range(0, len(prompts), config.batch_size):
             chunk = prompts[start : start + config.batch_size]
-            units = [u[: config.prompt_units] if config.prompt_units else u for _, u in chunk]
+            units = [u for _, u in chunk]
             outputs = sample(model, [vocab.encode_units(u) for u in units], config.max_new_tokens, config.temperature,
                              config.top_k, config.top_p, seed=config.seed + start, units_only=True)
             for (item_id, _), prompt, out in zip(chunk, units, outputs):

@@ -4,13 +4,15 @@ Each stage is a function ``run(run_dir) -> dict`` returning JSON-safe results.
 ``state.json`` in the run folder records every finished stage with its results
 and wall time, written atomically after the stage returns, so a run killed in
 the middle of a stage reruns only that stage. ``start_from`` forgets a stage
-and every later one. Progress: a rich status line per stage with an estimate of
+and every later one, and deletes their output folders so they are recomputed
+rather than resumed. Progress: a rich status line per stage with an estimate of
 the remaining time from each stage's expected share of the total.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,12 +35,14 @@ class Stage:
         run: ``run(run_dir) -> dict`` of JSON-safe results.
         weight: expected share of the total wall time (any unit), for the ETA.
         description: one line shown while it runs.
+        outputs: folders (relative to the run folder) the stage writes; ``--from`` deletes them.
     """
 
     name: str
     run: Callable[[Path], dict[str, Any]]
     weight: float = 1.0
     description: str = ""
+    outputs: tuple[str, ...] = ()
 
 
 class StageRunner:
@@ -63,13 +67,15 @@ class StageRunner:
             raise SpokenLMError(f"{self.state_path}: corrupt state file ({err}); delete it to start over") from err
 
     def forget_from(self, name: str) -> None:
-        """Mark stage ``name`` and every later stage as not finished."""
+        """Mark stage ``name`` and every later stage as not finished and delete their outputs."""
         names = [s.name for s in self.stages]
         if name not in names:
             raise SpokenLMError(f"unknown stage {name!r}; stages: {', '.join(names)}")
         state = self.load_state()
         for stage in self.stages[names.index(name) :]:
             state.pop(stage.name, None)
+            for output in stage.outputs:
+                shutil.rmtree(self.run_dir / output, ignore_errors=True)
         atomic_write_json(self.state_path, state)
 
     def run(self, start_from: str | None = None) -> dict[str, dict[str, Any]]:

@@ -3,8 +3,8 @@
 Ids index :data:`~spokenlm.align.phones.PHONE_SET` (0 = ``SIL``, then the 39
 ARPAbet phones), at the classifier's frame rate (50 Hz by default); with
 ``dedup`` repeated ids collapse into one token with a duration, which brings
-the rate to roughly the phone rate. Folder: ``config.json`` (``"type": "phone"``)
-+ ``model.safetensors``.
+the rate to roughly the phone rate. Folder: ``model.safetensors`` + ``config.json``
+(``"type": "phone"``, written last, so a folder with it is complete).
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ import torch
 
 from spokenlm.align.phones import PHONE_SET
 from spokenlm.audio.io import resample
-from spokenlm.checkpoint import load_state, save_module
+from safetensors.torch import save as save_safetensors
+
+from spokenlm.atomic import atomic_write_bytes, atomic_write_json
+from spokenlm.checkpoint import CONFIG_NAME, WEIGHTS_NAME, load_state
 from spokenlm.config import from_dict, to_dict
 from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
@@ -82,7 +85,14 @@ class PhoneTokenizer(SpeechTokenizer):
         return {"type": "phone", "name": self.name, "dedup": self.dedup, "phones": list(self.phones), "model": to_dict(self.model.config)}
 
     def save_pretrained(self, directory: str | Path) -> Path:
-        return save_module(directory, self.model, self.config_dict())
+        """Write ``model.safetensors`` then ``config.json`` (each atomically; the folder may hold other files)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CONFIG_NAME).unlink(missing_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        atomic_write_bytes(directory / WEIGHTS_NAME, save_safetensors(state, metadata={"format": "pt"}))
+        atomic_write_json(directory / CONFIG_NAME, self.config_dict())
+        return directory
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> PhoneTokenizer:

@@ -7,7 +7,8 @@ supervision text (:mod:`spokenlm.align`). The classifier is trained with
 frame-level cross-entropy on random crops.
 
 Outputs in ``out_dir``: ``config.yaml`` (resolved), ``metrics.jsonl``,
-``trainer_state/`` (rerunning resumes from it) and ``tokenizer/``.
+``trainer_state/`` (rerunning resumes from it) and the tokenizer itself
+(``config.json`` + ``model.safetensors``: ``load_tokenizer(out_dir)`` opens it).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from spokenlm.tokenizers.phone import PhoneTokenizer
 from spokenlm.tokenizers.phone_model import PhoneClassifier, PhoneClassifierConfig, normalized_log_mel
 
 STATE_DIR = "trainer_state"
-TOKENIZER_DIR = "tokenizer"
 METRICS = "metrics.jsonl"
 IGNORE = -100
 
@@ -170,7 +170,7 @@ def _write_metrics(path: Path, rows: list[dict]) -> None:
 
 
 def train_phone_tokenizer(config: PhoneTrainConfig, out_dir: str | Path) -> PhoneTokenizer:
-    """Train (or resume) as ``config`` says; the tokenizer is returned and saved to ``out_dir/tokenizer``."""
+    """Train (or resume) as ``config`` says; the tokenizer is returned and saved into ``out_dir``."""
     from rich.console import Console
     from rich.progress import Progress
 
@@ -213,7 +213,7 @@ def train_phone_tokenizer(config: PhoneTrainConfig, out_dir: str | Path) -> Phon
                 )
                 _write_metrics(out_dir / METRICS, rows)
     tokenizer = PhoneTokenizer(model.eval(), name=config.name, dedup=config.dedup)
-    tokenizer.save_pretrained(out_dir / TOKENIZER_DIR)
+    tokenizer.save_pretrained(out_dir)
     return tokenizer
 
 

@@ -40,7 +40,7 @@ class Batches:
     val: PackedCorpus | None
 
 
-def build_data(config: TrainConfig, vocab_model: UnitLM) -> Batches:
+def build_data(config: TrainConfig, model: UnitLM) -> Batches:
     """Open the token corpora and pack them with the model's vocabulary."""
     data = config.data
     if not data.train:
@@ -53,7 +53,7 @@ def build_data(config: TrainConfig, vocab_model: UnitLM) -> Batches:
         val_docs = corpus_documents(val_readers)
     else:
         documents, val_docs = split_documents(documents, data.val_fraction, config.seed)
-    pack = dict(vocab=vocab_model.vocab, seq_len=data.seq_len, stream=data.stream)
+    pack = dict(vocab=model.vocab, seq_len=data.seq_len, stream=data.stream)
     train = PackedCorpus(readers, documents, seed=config.seed, **pack)
     val = PackedCorpus(val_readers, val_docs, shuffle=False, **pack) if val_docs else None
     return Batches(train, val)
@@ -61,6 +61,8 @@ def build_data(config: TrainConfig, vocab_model: UnitLM) -> Batches:
 
 def build_model(config: TrainConfig) -> UnitLM:
     """Cold init from ``config.model`` (seeded) or TWIST warm start from ``config.init.text_lm``."""
+    if config.model.num_streams != 1:
+        raise ConfigError("the trainer trains one-stream models (model.num_streams=1); pick a stream with data.stream")
     torch.manual_seed(config.seed)
     if config.init.text_lm:
         model = UnitLM.from_text_lm(config.init.text_lm, config.model.n_units, keep_text=config.init.keep_text, seed=config.seed)

@@ -16,6 +16,7 @@ import torch
 from spokenlm.errors import AudioError, ConfigError
 from spokenlm.tokenizers.audio_source import AudioDataConfig, AudioItem, audio_items
 from spokenlm.tokenizers.base import SpeechTokenizer
+from spokenlm.tokens import Tokens
 from spokenlm.vocoders.conditioning import quantize_f0
 from spokenlm.vocoders.frames import resample_frames
 from spokenlm.vocoders.mel import HIFIGAN_MEL, vocoder_log_mel
@@ -115,8 +116,6 @@ class Batch:
 
 def sample_batch(utterances: list[Utterance], size: int, frames: int, hop: int, generator: torch.Generator) -> Batch:
     """Crop ``frames`` input frames (``hop`` target samples each; 0 = mel targets) from random utterances."""
-    from spokenlm.tokens import Tokens
-
     picks = [utterances[int(torch.randint(len(utterances), (), generator=generator))] for _ in range(size)]
     k = picks[0].ids.shape[0]
     ids = torch.zeros(size, k, frames, dtype=torch.long)

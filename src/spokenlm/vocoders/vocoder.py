@@ -3,11 +3,11 @@
     vocoder = load_vocoder("runs/voc/vocoder")
     wav = vocoder(tokens)                       # [samples] at vocoder.sample_rate Hz
     wav = vocoder(tokens, speaker="george", f0=f0_hz)
-    for piece in vocoder.stream(tokens, chunk_frames=10): ...   # causal kinds only
+    for piece in vocoder.stream(tokens, chunk_frames=10): ...   # causal kinds exactly; unit-mel + HiFi-GAN with look-ahead
 
-Deduplicated tokens are voiced with their ``durations`` when present, or with
-predicted ones (``predict_durations=True`` or no durations on tokens that
-the caller marks as deduplicated).
+Deduplicated tokens are voiced with their ``durations`` when present; with
+``predict_durations=True`` the duration predictor supplies them instead (for
+LM output, which has one token per run and no durations).
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""espeak-ng voices: English accents × voice variants; text and ``[[...]]`` phoneme input."""
+"""espeak-ng voices: English accents × voice variants; text and ``[[...]]`` phoneme input.
+
+Synthesis goes through libespeak-ng (:mod:`spokenlm.data.tts.espeak_lib`), which gives
+the audio and each phoneme's start and end in one pass; where the library cannot be
+loaded, the ``espeak-ng`` command gives the same audio and the phones without timings.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from spokenlm.data.tts.arpabet import arpabet_to_espeak, parse_espeak_ipa
-from spokenlm.data.tts.process import Synthesis, read_engine_wav, require_binary, run_engine, scratch_dir
-from spokenlm.data.tts.voice import Voice
+import numpy as np
+
+from spokenlm.data.tts import espeak_lib
+from spokenlm.data.tts.arpabet import arpabet_to_espeak, ipa_to_arpabet, parse_espeak_ipa
+from spokenlm.data.tts.process import Synthesis, audible, read_engine_wav, require_binary, run_engine, scratch_dir
+from spokenlm.data.tts.timings import segments_to_alignment
+from spokenlm.data.tts.voice import TTSError, Voice
 
 ENGINE = "espeak-ng"
 _VARIANT = re.compile(r"^[mf]\d+$")
@@ -45,7 +54,23 @@ def voices() -> list[Voice]:
     return [Voice(ENGINE, f"{accent}+{variant}") for accent in _accents() for variant in _variants()]
 
 
-def _speak(espeak_input: str, voice: Voice, sr: int, shown_text: str) -> Synthesis:
+def _speak_with_library(espeak_input: str, voice: Voice, sr: int, shown_text: str) -> Synthesis:
+    """One library pass: audio at ``sr`` Hz and ARPAbet phones timed by the phoneme events (pauses dropped)."""
+    from spokenlm.audio.io import resample
+
+    try:
+        spoken = espeak_lib.speak(espeak_input, voice.name)
+    except espeak_lib.EspeakLibraryError as err:
+        raise TTSError(voice.id, shown_text, err.reason) from err
+    wav = audible(resample(spoken.samples.astype(np.float32) / 32768.0, spoken.sample_rate, sr), voice.id, shown_text)
+    rate = spoken.sample_rate
+    segments = [(name, start / rate, end / rate) for name, start, end in spoken.phonemes]
+    phones, alignment = segments_to_alignment(segments, lambda name: ipa_to_arpabet([name]), len(wav) / sr)
+    return Synthesis(wav, sr, phones, alignment)
+
+
+def _speak_with_command(espeak_input: str, voice: Voice, sr: int, shown_text: str) -> Synthesis:
+    """The ``espeak-ng`` command: the same audio, phones from its ``--ipa`` transcription, no timings."""
     binary = require_binary(ENGINE, voice.id, shown_text)
     with scratch_dir() as tmp:
         out = tmp / "out.wav"
@@ -56,8 +81,14 @@ def _speak(espeak_input: str, voice: Voice, sr: int, shown_text: str) -> Synthes
     return Synthesis(wav, sr, parse_espeak_ipa(ipa))
 
 
+def _speak(espeak_input: str, voice: Voice, sr: int, shown_text: str) -> Synthesis:
+    if espeak_lib.available():
+        return _speak_with_library(espeak_input, voice, sr, shown_text)
+    return _speak_with_command(espeak_input, voice, sr, shown_text)
+
+
 def synthesize(text: str, voice: Voice, sr: int) -> Synthesis:
-    """Speak ``text``; phones come from espeak-ng's own IPA transcription in this voice's accent."""
+    """Speak ``text``; phones (and their timings) come from espeak-ng's own phonemes in this voice's accent."""
     return _speak(text.replace("[[", "").replace("]]", ""), voice, sr, text)
 
 

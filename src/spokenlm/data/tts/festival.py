@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from spokenlm.data.tts.arpabet import arpabet_to_festival, festival_to_arpabet
 from spokenlm.data.tts.festival_session import session
 from spokenlm.data.tts.process import TIMEOUT_S, Synthesis, read_engine_wav, require_binary, require_voice, scratch_dir
+from spokenlm.data.tts.timings import Alignment, ends_to_segments, segments_to_alignment
 from spokenlm.data.tts.voice import TTSError, Voice
 from spokenlm.env.engines import festival_voices
 
@@ -52,27 +53,13 @@ def _run(voice: Voice, setup: str, text_to_say: str, shown_text: str, sr: int) -
             errors = [line.strip() for line in printed if "ERROR" in line] or ["no output"]
             raise TTSError(voice.id, shown_text, f"festival wrote no audio: {errors[0]}")
         wav = read_engine_wav(out, sr, voice.id, shown_text)
-    return Synthesis(wav, sr, *_parse_segments(printed))
+    return Synthesis(wav, sr, *_parse_segments(printed, len(wav) / sr))
 
 
-def _parse_segments(printed: list[str]) -> tuple[list[str], list[tuple[str, float, float]]]:
-    """``spokenlm-seg name end_s`` lines → ARPAbet phones and ``(phone, start_s, end_s)`` (pauses dropped)."""
-    phones: list[str] = []
-    alignment: list[tuple[str, float, float]] = []
-    start = 0.0
-    for line in printed:
-        fields = line.split()
-        if len(fields) != 3 or fields[0] != _SEGMENT:
-            continue
-        end = float(fields[2])
-        mapped = festival_to_arpabet(fields[1])
-        for i, phone in enumerate(mapped):  # a syllabic "el" spans two ARPAbet phones: split its time
-            a = start + (end - start) * i / len(mapped)
-            b = start + (end - start) * (i + 1) / len(mapped)
-            phones.append(phone)
-            alignment.append((phone, round(a, 4), round(b, 4)))
-        start = end
-    return phones, alignment
+def _parse_segments(printed: list[str], duration_s: float) -> tuple[list[str], Alignment]:
+    """``spokenlm-seg name end_s`` lines → ARPAbet phones and ``(phone, start_s, end_s)`` within ``duration_s`` (pauses dropped)."""
+    ends = [(f[1], float(f[2])) for f in (line.split() for line in printed) if len(f) == 3 and f[0] == _SEGMENT]
+    return segments_to_alignment(ends_to_segments(ends), festival_to_arpabet, duration_s)
 
 
 def synthesize(text: str, voice: Voice, sr: int) -> Synthesis:

@@ -78,6 +78,11 @@ def read_engine_wav(path: Path, sr: int, voice_id: str, text: str) -> np.ndarray
         wav, _ = load_audio(path, sr)
     except AudioError as err:
         raise TTSError(voice_id, text, f"no audio produced ({err.reason})") from err
+    return audible(wav, voice_id, text)
+
+
+def audible(wav: np.ndarray, voice_id: str, text: str) -> np.ndarray:
+    """``wav`` unchanged; :class:`TTSError` when the engine produced only silence."""
     if not np.any(np.abs(wav) > 1e-4):
         raise TTSError(voice_id, text, "the engine produced only silence")
     return wav

@@ -1,0 +1,1 @@
+"""``spokenlm quickstart``: a speech LM synthesized, trained, evaluated and reported from one command."""

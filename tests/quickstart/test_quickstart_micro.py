@@ -1,0 +1,46 @@
+"""The quickstart end to end at the micro scale: every stage runs, caches, and writes the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from spokenlm.cli import app
+from spokenlm.quickstart.pipeline import cmudict_word_share
+
+STAGES = ["corpus", "tokenizer", "tokenize", "lm", "vocoder", "resynth", "benchmarks", "pairs", "generation", "report"]
+
+
+def test_cmudict_word_share_by_hand() -> None:
+    assert cmudict_word_share(["the cat sat", "blorptz the"]) == pytest.approx(4 / 5)
+    assert cmudict_word_share([]) == 0.0
+
+
+@pytest.mark.slow
+def test_quickstart_micro_end_to_end_and_cached_rerun(tmp_path: Path) -> None:
+    runner = CliRunner()
+    run_dir = tmp_path / "qs"
+    result = runner.invoke(app, ["quickstart", str(run_dir), "--scale", "micro"])
+    assert result.exit_code == 0, result.output
+    state = json.loads((run_dir / "state.json").read_text())
+    assert list(state) == STAGES
+    assert state["corpus"]["results"]["voices"] >= 4 and state["corpus"]["results"]["failed"] == 0
+    assert state["tokenize"]["results"]["units"] > 0
+    lm = state["lm"]["results"]
+    assert lm["steps"] == 30 and lm["val_loss"] > 0
+    assert state["benchmarks"]["results"]["swuggy_pairs"] > 0
+    for key in ("swuggy", "swuggy_untrained", "tstorycloze", "tstorycloze_untrained"):
+        assert key in state["pairs"]["results"]
+    generation = json.loads((run_dir / "generation" / "results.json").read_text())
+    assert generation["prompts"] >= 2 and 0.0 <= generation["cmudict_word_share"] <= 1.0
+    html = (run_dir / "report.html").read_text()
+    assert "<audio" in html and "<img" in html or "<svg" in html
+    assert (run_dir / "config.yaml").exists()
+
+    # A rerun finds every stage cached; --from reruns that stage and the later ones only.
+    again = runner.invoke(app, ["quickstart", str(run_dir), "--scale", "micro", "--from", "report"])
+    assert again.exit_code == 0, again.output
+    assert again.output.count("cached") == len(STAGES) - 1
