@@ -40,13 +40,12 @@ def main(work: Path) -> None:
     from spokenlm.models.unit_lm import UnitLM
     from spokenlm.tokenizers.base import load_tokenizer
 
-    corpus, trainer_dir, tokens, lm, bench = (work / n for n in ("corpus", "tokenizer", "tokens", "lm", "swuggy"))
-    tokenizer = trainer_dir / "tokenizer"  # where the phone trainer saves the tokenizer itself
+    corpus, tokenizer, tokens, lm, bench = (work / n for n in ("corpus", "tokenizer", "tokens", "lm", "swuggy"))
     voices = "[" + ",".join(TRAIN_VOICES) + "]"
     if not (corpus / "cuts.jsonl.gz").exists():
         spokenlm("data", "synth", str(corpus), "source=stories", "num_stories=160", f"voices={voices}", "test_voices=1", "workers=2")
     if not (tokenizer / "config.json").exists():
-        spokenlm("train-tokenizer", "-c", "recipes/tokenizer-phone.yaml", "--out", str(trainer_dir), f"data.manifest={corpus / 'cuts.jsonl.gz'}", "steps=600")
+        spokenlm("train-tokenizer", "-c", "recipes/tokenizer-phone.yaml", "--out", str(tokenizer), f"data.manifest={corpus / 'cuts.jsonl.gz'}", "steps=600")
     vocab = load_tokenizer(tokenizer).vocab_size
     if not tokens.exists():
         spokenlm("tokenize", str(corpus / "cuts.jsonl.gz"), "--tokenizer", str(tokenizer), "--out", str(tokens), "--workers", "2")

@@ -37,7 +37,7 @@ def test_quickstart_micro_end_to_end_and_cached_rerun(tmp_path: Path) -> None:
     generation = json.loads((run_dir / "generation" / "results.json").read_text())
     assert generation["prompts"] >= 2 and 0.0 <= generation["cmudict_word_share"] <= 1.0
     html = (run_dir / "report.html").read_text()
-    assert "<audio" in html and "<img" in html or "<svg" in html
+    assert "<audio" in html and ("<img" in html or "<svg" in html)
     assert (run_dir / "config.yaml").exists()
 
     # A rerun finds every stage cached; --from reruns that stage and the later ones only.
