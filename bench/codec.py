@@ -108,8 +108,12 @@ def quality_rows(tokenizer, items: list[dict], codebooks: list[int], asr) -> lis
     return rows
 
 
-def content_by_level(tokenizer, items: list[dict]) -> dict:
-    """PNMI of every level's ids; ABX and PNMI of level 1 vs levels 2..K (code vectors)."""
+def content_by_level(tokenizer, items: list[dict], pool_contexts: bool) -> dict:
+    """PNMI of every level's ids; ABX and PNMI of level 1 vs levels 2..K (code vectors).
+
+    ``pool_contexts`` forms ABX triplets across phone contexts (many more triplets on a small held-out set).
+    """
+    from spokenlm.eval.abx import AbxConfig
     from spokenlm.eval.tokenizer_eval import EvalCorpus, EvalUtterance, score_representation
 
     corpus = EvalCorpus([EvalUtterance(u["id"], u["speaker"], u["wav"], u["phones"]) for u in items], [])
@@ -118,8 +122,9 @@ def content_by_level(tokenizer, items: list[dict]) -> dict:
     with torch.no_grad():
         vectors = {key: [levels[k].lookup(torch.from_numpy(v[k])).numpy() for k in range(len(v))] for key, v in ids.items()}  # K x [T, D]
     rate = tokenizer.frame_rate
-    first = score_representation(corpus, {k: v[0] for k, v in ids.items()}, rate, {k: v[0] for k, v in vectors.items()}, rate)
-    rest = score_representation(corpus, {k: v[1] for k, v in ids.items()}, rate, {k: np.sum(v[1:], axis=0) for k, v in vectors.items()}, rate)
+    abx = AbxConfig(use_context=not pool_contexts)
+    first = score_representation(corpus, {k: v[0] for k, v in ids.items()}, rate, {k: v[0] for k, v in vectors.items()}, rate, abx)
+    rest = score_representation(corpus, {k: v[1] for k, v in ids.items()}, rate, {k: np.sum(v[1:], axis=0) for k, v in vectors.items()}, rate, abx)
     per_level = []
     for level in range(tokenizer.num_streams):
         per_level.append(score_representation(corpus, {k: v[level] for k, v in ids.items()}, rate).pnmi)
@@ -162,6 +167,8 @@ def main() -> None:
     parser.add_argument("--mixed", help="trained mixed tokenizer folder (content comparison with the codec)")
     parser.add_argument("--codebooks", default="", help="comma-separated numbers of codebooks (default 1..K)")
     parser.add_argument("--mixed-codebooks", default="1,8", help="numbers of codebooks for the mixed tokenizer's quality rows")
+    parser.add_argument("--parts", default="quality,content", help="what to measure: quality (resynthesis table), content (per-level ABX/PNMI), or both")
+    parser.add_argument("--abx-pool-contexts", action="store_true", help="ABX triplets across phone contexts (more triplets on small sets)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for the RTF measurement")
     parser.add_argument("--out", default="runs/bench-codec.json", help="JSON results")
     args = parser.parse_args()
@@ -171,20 +178,20 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     items = held_out()
-    asr = load_asr("whisper")
+    asr = load_asr("whisper") if "quality" in args.parts else None
     results: dict = {"held_out": {"utterances": len(items), "seconds": sum(len(u["wav"]) for u in items) / SR}}
-    codec = load_tokenizer(args.codec)
-    ks = [int(k) for k in args.codebooks.split(",")] if args.codebooks else list(range(1, codec.num_streams + 1))
-    results["codec"] = quality_rows(codec, items, ks, asr)
-    print_quality(codec.name, results["codec"])
-    content = {codec.name: content_by_level(codec, items)}
-    if args.mixed:
-        mixed = load_tokenizer(args.mixed)
-        results["mixed"] = quality_rows(mixed, items, [int(k) for k in args.mixed_codebooks.split(",")], asr)
-        print_quality(mixed.name, results["mixed"])
-        content[mixed.name] = content_by_level(mixed, items)
-    results["content"] = content
-    print_content(content)
+    parts = set(args.parts.split(","))
+    tokenizers = [load_tokenizer(args.codec)] + ([load_tokenizer(args.mixed)] if args.mixed else [])
+    if "quality" in parts:
+        codec = tokenizers[0]
+        ks = [int(k) for k in args.codebooks.split(",")] if args.codebooks else list(range(1, codec.num_streams + 1))
+        mixed_ks = [int(k) for k in args.mixed_codebooks.split(",")]
+        for tokenizer, key, numbers in zip(tokenizers, ("codec", "mixed"), (ks, mixed_ks)):
+            results[key] = quality_rows(tokenizer, items, numbers, asr)
+            print_quality(tokenizer.name, results[key])
+    if "content" in parts:
+        results["content"] = {t.name: content_by_level(t, items, args.abx_pool_contexts) for t in tokenizers}
+        print_content(results["content"])
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--prompt", type=int, default=64, help="prompt tokens")
     parser.add_argument("--new", type=int, default=128, help="generated tokens per sequence")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--compile", action="store_true", help="also time ours with a torch.compile'd decode step")
     args = parser.parse_args()
 
     from transformers import LlamaForCausalLM
@@ -53,23 +54,29 @@ def main() -> None:
                               do_sample=False, eos_token_id=None, pad_token_id=vocab.pad_id)
         return out[:, args.prompt :]
 
-    def run_ours() -> torch.Tensor:
-        return torch.stack(sample(ours, list(prompts), args.new, temperature=0, eos_id=-1))
+    def run_ours(compile: bool = False) -> torch.Tensor:
+        return torch.stack(sample(ours, list(prompts), args.new, temperature=0, eos_id=-1, compile=compile))
 
-    same = torch.equal(run_hf(), run_ours())  # also warms both up
-    times: dict[str, list[float]] = {"hf generate": [], "ours": []}
+    variants = {"hf generate": run_hf, "ours": run_ours}
+    if args.compile:
+        variants["ours+compile"] = lambda: run_ours(compile=True)
+    reference = run_hf()
+    start = time.perf_counter()
+    same = all(torch.equal(reference, fn()) for fn in list(variants.values())[1:])  # also warms up (and compiles)
+    print(f"warm-up (includes torch.compile): {time.perf_counter() - start:.1f} s", flush=True)
+    times: dict[str, list[float]] = {name: [] for name in variants}
     for round_index in range(args.rounds):
-        for name, fn in (("hf generate", run_hf), ("ours", run_ours)):
+        for name, fn in variants.items():
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
-            print(f"round {round_index + 1} {name:12s} {args.batch * args.new / times[name][-1]:8.1f} tok/s", flush=True)
+            print(f"round {round_index + 1} {name:13s} {args.batch * args.new / times[name][-1]:8.1f} tok/s", flush=True)
     base = args.batch * args.new / statistics.median(times["hf generate"])
     print(f"\nshape dim={args.dim} layers={args.layers} heads={args.heads} vocab={vocab.size} batch={args.batch} "
           f"prompt={args.prompt} new={args.new}; greedy outputs identical: {same}; median of {args.rounds} interleaved rounds")
     for name, values in times.items():
         speed = args.batch * args.new / statistics.median(values)
-        print(f"{name:12s} {speed:8.1f} generated tok/s  ratio {speed / base:5.2f}")
+        print(f"{name:13s} {speed:8.1f} generated tok/s  ratio {speed / base:5.2f}")
 
 
 if __name__ == "__main__":

@@ -51,9 +51,9 @@ def main(work: Path) -> None:
         spokenlm("tokenize", str(corpus / "cuts.jsonl.gz"), "--tokenizer", str(tokenizer), "--out", str(tokens), "--workers", "2")
     if not (lm / "model" / "config.json").exists():
         spokenlm("train", f"out_dir={lm}", f"data.train={tokens}", f"model.n_units={vocab}", "model.dim=128", "model.n_layers=3",
-                 "model.n_heads=4", "data.seq_len=128", "optim.batch_size=32", "optim.max_steps=600", "optim.lr=2e-3",
-                 "optim.warmup_steps=50", "eval_every=300", "save_every=300", "device=cpu")
-    spokenlm("benchmarks", "build", "swuggy", str(bench), f"words_from={corpus / 'cuts.jsonl.gz'}", "num_words=300",
+                 "model.n_heads=4", "data.seq_len=128", "optim.batch_size=16", "optim.max_steps=400", "optim.lr=2e-3",
+                 "optim.warmup_steps=50", "eval_every=200", "save_every=50", "device=cpu")
+    spokenlm("benchmarks", "build", "swuggy", str(bench), f"words_from={corpus / 'cuts.jsonl.gz'}", "num_words=200",
              "synthesis.voices=[" + ",".join(HELD_OUT) + "]", "synthesis.voices_per_item=2", f"synthesis.training_voices={voices}")
 
     trained = UnitLM.from_pretrained(lm / "model")

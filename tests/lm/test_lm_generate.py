@@ -78,3 +78,11 @@ def test_uniform_model_scores_log_vocab():
         torch.nn.init.zeros_(p)  # tied: zero embeddings and head → uniform predictions
     totals, counts = unit_log_likelihood(model, [[0, 1, 2]])
     assert float(totals[0]) == pytest.approx(-3 * math.log(model.vocab.size))
+
+
+def test_log_likelihood_rejects_sequences_longer_than_the_model() -> None:
+    from spokenlm.errors import SpokenLMError
+
+    model = UnitLM(UnitLMConfig(n_units=10, dim=16, n_layers=1, n_heads=2, max_seq_len=8))
+    with pytest.raises(SpokenLMError, match="longer than the model's max_seq_len 8"):
+        log_likelihood(model, [np.arange(9) % 10 + 5])

@@ -82,10 +82,16 @@ def test_gradient_accumulation_and_document_attention_match(corpus, tmp_path):
 
 
 @pytest.mark.slow
-def test_sigkill_and_resume_reproduces_losses(corpus, tmp_path):
+def test_sigkill_and_resume_reproduces_losses(corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # same thread count in every run, so the same float reductions
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     args = overrides(corpus, "{out}", "optim.max_steps=40", "save_every=5", "eval_every=5", "keep_checkpoints=1")
     reference = tmp_path / "reference"
-    train(load_config(TrainConfig, None, [a.format(out=reference) for a in args]))
+    try:
+        train(load_config(TrainConfig, None, [a.format(out=reference) for a in args]))
+    finally:
+        torch.set_num_threads(threads)
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "spokenlm.train", *[a.format(out=killed) for a in args]]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

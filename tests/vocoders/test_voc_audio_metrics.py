@@ -13,6 +13,7 @@ from spokenlm.eval.asr import load_asr
 from spokenlm.eval.dnsmos import dnsmos
 from spokenlm.eval.f0 import extract_f0, f0_correlation
 from spokenlm.eval.speaker import speaker_similarity
+from spokenlm.eval.textnorm import normalize
 from spokenlm.eval.wer import error_rates
 
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -29,9 +30,9 @@ def test_voc_whisper_transcribes_jfk(data_dir: Path) -> None:
 def test_voc_pocketsphinx_fallback_returns_text(data_dir: Path) -> None:
     wav, sr = load_audio(data_dir / "librivox" / "sense_and_sensibility_01_austen_64kb-0870.wav", 16000)
     reference = (data_dir / "librivox" / "sense_and_sensibility_01_austen_64kb-0870.txt").read_text()
-    text = load_asr("pocketsphinx").transcribe(wav[: 4 * sr], sr)
+    text = load_asr("pocketsphinx").transcribe(wav[: int(2.5 * sr)], sr)
     assert isinstance(text, str)
-    assert error_rates([reference], [text])["wer"] < 1.0  # recognises some of the words
+    assert set(normalize(text).split()) & set(normalize(reference).split()[:10])  # recognises some of the first words
 
 
 def test_voc_unknown_asr_backend() -> None:
@@ -40,9 +41,9 @@ def test_voc_unknown_asr_backend() -> None:
 
 
 def test_voc_speaker_similarity_orders_speakers(ljspeech_clips: list[Path], data_dir: Path) -> None:
-    a, sr = load_audio(ljspeech_clips[0], 16000)
-    b, _ = load_audio(ljspeech_clips[1], 16000)
-    other, _ = load_audio(data_dir / "jfk.flac", 16000)
+    a, sr = load_audio(ljspeech_clips[1], 16000)
+    b, _ = load_audio(ljspeech_clips[3], 16000, duration=3.0)
+    other, _ = load_audio(data_dir / "jfk.flac", 16000, duration=3.0)
     same, different = speaker_similarity(a, b, sr), speaker_similarity(a, other, sr)
     assert -1.0 <= different < same <= 1.0
     assert speaker_similarity(a, a, sr) == pytest.approx(1.0, abs=1e-5)

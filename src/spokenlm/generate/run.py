@@ -13,6 +13,7 @@ from spokenlm.generate.config import GenerateConfig
 from spokenlm.generate.prompts import read_prompts
 from spokenlm.generate.sampling import sample
 from spokenlm.models import UnitLM
+from spokenlm.perf import configure_cpu_threads
 from spokenlm.tokens import Tokens
 
 
@@ -24,6 +25,7 @@ def generate_to_dir(config: GenerateConfig) -> int:
     console = Console(stderr=True)
     if not config.model or not config.prompts:
         raise ConfigError("generate needs model=DIR and prompts=CORPUS_OR_TXT")
+    configure_cpu_threads()
     model = UnitLM.from_pretrained(config.model)
     vocab = model.vocab
     prompts, skipped = [], []

@@ -7,10 +7,25 @@ not depend on the other prompts in the batch.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+
 import torch
 
 from spokenlm.errors import SpokenLMError
 from spokenlm.models.unit_lm import UnitLM
+
+
+_COMPILED_DECODERS: weakref.WeakKeyDictionary[UnitLM, Callable[..., torch.Tensor]] = weakref.WeakKeyDictionary()
+
+
+def decoder(model: UnitLM, compile: bool) -> Callable[..., torch.Tensor]:
+    """The model itself, or its ``torch.compile`` (dynamic shapes, compiled once per model) for one-token steps."""
+    if not compile:
+        return model
+    if model not in _COMPILED_DECODERS:
+        _COMPILED_DECODERS[model] = torch.compile(model, dynamic=True)
+    return _COMPILED_DECODERS[model]
 
 
 def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -45,6 +60,7 @@ def sample(
     seed: int = 0,
     eos_id: int | None = None,
     units_only: bool = False,
+    compile: bool = False,
 ) -> list[torch.Tensor]:
     """Continue each prompt (model ids ``[T_i]``, e.g. from ``Vocabulary.encode_units``).
 
@@ -55,6 +71,7 @@ def sample(
         seed: seed of the sampling generator (same seed, same outputs).
         eos_id: generation of a row stops after this id (default the vocabulary's EOS; -1: never).
         units_only: restrict sampling to speech units and EOS.
+        compile: run the one-token decode steps through ``torch.compile`` (the first call compiles).
 
     Returns:
         One LongTensor ``[n_i <= max_new_tokens]`` of new model ids per prompt, EOS excluded.
@@ -92,6 +109,7 @@ def sample(
         mask = (causal[None] & valid[:, None, :width]) | torch.eye(width, dtype=torch.bool, device=device)[None]
         mask = mask[:, None]
     logits = model(ids, positions=positions, mask=mask, cache=cache)[:, -1]
+    step_model = decoder(model, compile)
     out = torch.empty(batch, max_new_tokens, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     steps_taken = 0
@@ -109,7 +127,7 @@ def sample(
         if ragged:
             positions = (position - pads)[:, None]
             mask = valid[:, None, None, : position + 1]
-        logits = model(nxt[:, None], positions=positions, mask=mask, cache=cache)[:, -1]
+        logits = step_model(nxt[:, None], positions=positions, mask=mask, cache=cache)[:, -1]
     model.train(was_training)
     results = []
     for row in out[:, :steps_taken].cpu():

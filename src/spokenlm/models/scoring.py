@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from spokenlm.errors import SpokenLMError
 from spokenlm.models.unit_lm import UnitLM
 
 
@@ -40,6 +41,12 @@ def log_likelihood(
     model.eval()
     device = model.embeddings[0].weight.device
     seqs = [torch.as_tensor(np.asarray(s), dtype=torch.long) for s in sequences]
+    longest = max((len(s) for s in seqs), default=0)
+    if longest > model.config.max_seq_len:
+        raise SpokenLMError(
+            f"a sequence of {longest} tokens is longer than the model's max_seq_len {model.config.max_seq_len}; "
+            "train with a larger model.max_seq_len or score shorter items"
+        )
     totals = torch.zeros(len(seqs), dtype=torch.float64)
     counts = torch.tensor([max(len(s) - 1, 0) for s in seqs], dtype=torch.long)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))

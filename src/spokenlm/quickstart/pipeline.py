@@ -4,7 +4,7 @@ Each stage calls the same library code as its ``spokenlm`` command and writes
 into its own sub-folder of the run directory:
 
     corpus/        synthesized multi-speaker corpus, per-split manifests, train text
-    tokenizer/     supervised phone tokenizer (tokenizer/tokenizer is the saved tokenizer)
+    tokenizer/     supervised phone tokenizer (saved there, with its training state and metrics)
     tokens/        token shards of the train and dev splits
     lm/            unit LM run (lm/model is the saved model)
     vocoder/       unit vocoder run (vocoder/vocoder is the saved vocoder)
@@ -39,7 +39,7 @@ def _paths(run_dir: Path) -> dict[str, Path]:
     return {
         "corpus": run_dir / "corpus",
         "train_text": run_dir / "corpus" / "text_train.txt",
-        "tokenizer": run_dir / "tokenizer" / "tokenizer",
+        "tokenizer": run_dir / "tokenizer",
         "tokens": run_dir / "tokens",
         "model": run_dir / "lm" / "model",
         "vocoder": run_dir / "vocoder" / "vocoder",

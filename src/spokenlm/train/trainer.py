@@ -24,7 +24,7 @@ from spokenlm.data.shards import open_token_corpus
 from spokenlm.errors import ConfigError
 from spokenlm.models.masks import document_mask
 from spokenlm.models.unit_lm import MODEL_TYPE, UnitLM
-from spokenlm.perf import configure_cpu_allocator, peak_flops
+from spokenlm.perf import configure_cpu_allocator, configure_cpu_threads, peak_flops
 from spokenlm.train import distributed
 from spokenlm.train.config import TrainConfig
 from spokenlm.train.metrics import MetricsLog
@@ -114,6 +114,7 @@ class Trainer:
         self.device = resolve_device(config)
         if self.device.type == "cpu":
             configure_cpu_allocator()
+            configure_cpu_threads()
         self.dist = distributed.setup(config.distributed, self.device.type)
         self.out_dir = Path(config.out_dir)
         self.model = build_model(config).to(self.device)

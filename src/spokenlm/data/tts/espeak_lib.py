@@ -1,21 +1,24 @@
 """libespeak-ng through ctypes: audio and phoneme events from one synthesis pass.
 
-The library is initialized once per process in synchronous mode
-(``AUDIO_OUTPUT_SYNCHRONOUS``: no threads, :func:`speak` returns when all audio
-has been handed to the callback) with IPA phoneme events. Its state is global,
-so calls are serialized by a lock and the voice is set on every call. A worker
-forked from a process that already initialized it inherits a working copy (no
-threads to lose); one that did not initializes its own on first use.
-
-The samples are the ones the ``espeak-ng`` command writes with ``-w`` for the same
-voice and text (same synthesis flags), at the library's rate (22 050 Hz).
+Each call loads the library afresh (``dlopen``), initializes it in synchronous
+mode (``AUDIO_OUTPUT_SYNCHRONOUS``: no threads; the call returns when all audio
+has been handed to the callback) with IPA phoneme events, synthesizes, and
+unloads it again (``dlclose``). espeak-ng keeps state across calls that no API
+resets (the pitch-flutter phase is a function-local static; noise comes from
+libc ``rand()``, reseeded here to its start value 1), so a library kept loaded
+would give slightly different audio for the same text depending on what it said
+before. Loaded per call (~5 ms), the samples depend only on voice and text and
+are the ones the ``espeak-ng`` command writes with ``-w`` (same synthesis flags),
+at the library's rate (22 050 Hz), in any process or worker. Calls are
+serialized by a lock; the voice is set on every call.
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +36,7 @@ _CHARS_AUTO = 0
 _PHONEMES = 0x100  # accept [[...]] phoneme input, as the espeak-ng command does
 _ENDPAUSE = 0x1000  # pause at the end of the text, as the espeak-ng command does
 _EE_OK = 0
+_EE_NOT_FOUND = 2
 _EVENT_LIST_TERMINATED = 0
 _EVENT_END = 5
 _EVENT_MSG_TERMINATED = 6
@@ -58,6 +62,8 @@ class _Event(ctypes.Structure):
     ]
 
 
+_LIBC = ctypes.CDLL(None)  # the process's libc: srand, dlclose
+_LIBC.dlclose.argtypes = [ctypes.c_void_p]
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
@@ -84,28 +90,26 @@ class Spoken:
     phonemes: list[tuple[str, int, int]]
 
 
-class _Library:
-    """The process's initialized libespeak-ng with a callback collecting samples and events."""
+_LOCK = threading.Lock()
+
+
+@contextmanager
+def _loaded() -> Iterator[ctypes.CDLL]:
+    """libespeak-ng loaded for the duration of the block, then unloaded (its static state goes with it)."""
+    lib = ctypes.CDLL(LIBRARY)
+    try:
+        yield lib
+    finally:
+        _LIBC.dlclose(lib._handle)
+
+
+class _Collector:
+    """The synthesis callback: keeps the samples and the phoneme / end events of one call."""
 
     def __init__(self) -> None:
-        self.lib = ctypes.CDLL(LIBRARY)
-        self.lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        self.lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-            ctypes.c_void_p, ctypes.c_void_p,
-        ]  # fmt: skip
-        self.pid = os.getpid()
-        self.sample_rate = self.lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_PHONEME_IPA | _INITIALIZE_DONT_EXIT
-        )
-        if self.sample_rate <= 0:
-            raise EspeakLibraryError(f"espeak_Initialize failed ({self.sample_rate})")
         self.chunks: list[np.ndarray] = []
-        self.marks: list[tuple[str, int]] = []  # (phoneme or "" for an end, sample position)
+        self.marks: list[tuple[str, int]] = []  # (IPA phoneme, or "" for an end of sentence/text; sample position)
         self.callback = _CALLBACK(self._collect)  # kept referenced: the library holds only the pointer
-        self.lib.espeak_SetSynthCallback(self.callback)
-        self.lock = threading.Lock()
 
     def _collect(self, wav, num_samples: int, events) -> int:
         if wav and num_samples > 0:
@@ -114,44 +118,92 @@ class _Library:
         while events and events[i].type != _EVENT_LIST_TERMINATED:
             event = events[i]
             if event.type == _EVENT_PHONEME:
-                self.marks.append((bytes(event.id.string).split(b"\0")[0].decode("utf-8", "replace"), event.sample))
+                self.marks.append((event.id.string.decode("utf-8", "replace"), event.sample))
             elif event.type in (_EVENT_END, _EVENT_MSG_TERMINATED):
                 self.marks.append(("", event.sample))
             i += 1
         return 0
 
-    def speak(self, text: str, voice_name: str) -> Spoken:
-        with self.lock:
-            self.chunks, self.marks = [], []
-            code = self.lib.espeak_SetVoiceByName(voice_name.encode())
-            if code != _EE_OK:
-                raise EspeakLibraryError("voice does not exist" if code == 2 else f"espeak_SetVoiceByName failed ({code})")
-            data = text.encode("utf-8") + b"\0"
-            code = self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_AUTO | _PHONEMES | _ENDPAUSE, None, None)
-            if code != _EE_OK:
-                raise EspeakLibraryError(f"espeak_Synth failed ({code})")
-            samples = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
-            marks = self.marks
-        # A phoneme lasts until the next event (phoneme, end of sentence or of text).
-        phonemes = [(name, start, end) for (name, start), (_, end) in zip(marks, marks[1:]) if end > start]
-        return Spoken(samples, self.sample_rate, phonemes)
+
+class _Voice(ctypes.Structure):
+    """``espeak_VOICE``, the selector of ``espeak_SetVoiceByProperties``."""
+
+    _fields_ = [
+        ("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte), ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int), ("spare", ctypes.c_void_p),
+    ]  # fmt: skip
+
+
+def _set_voice(lib: ctypes.CDLL, voice_name: str) -> int:
+    """Select ``voice_name`` as the ``espeak-ng -v`` option does: by voice file name, else by language
+    (``en-gb`` is the language of the voice file ``en``). Returns the espeak error code."""
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    code = lib.espeak_SetVoiceByName(voice_name.encode())
+    if code != _EE_OK:
+        selector = _Voice(languages=voice_name.encode())
+        code = lib.espeak_SetVoiceByProperties(ctypes.byref(selector))
+    return code
+
+
+def _synthesize(lib: ctypes.CDLL, text: str, voice_name: str) -> Spoken:
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.espeak_Synth.argtypes = [
+        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p,
+        ctypes.c_void_p,
+    ]  # fmt: skip
+    sample_rate = lib.espeak_Initialize(
+        _AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_PHONEME_IPA | _INITIALIZE_DONT_EXIT
+    )
+    if sample_rate <= 0:
+        raise EspeakLibraryError(f"espeak_Initialize failed ({sample_rate})")
+    try:
+        collector = _Collector()
+        lib.espeak_SetSynthCallback(collector.callback)
+        code = _set_voice(lib, voice_name)
+        if code != _EE_OK:
+            raise EspeakLibraryError("voice does not exist" if code == _EE_NOT_FOUND else f"cannot select the voice (espeak error {code})")
+        _LIBC.srand(1)
+        data = text.encode("utf-8") + b"\0"
+        code = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_AUTO | _PHONEMES | _ENDPAUSE, None, None)
+        if code != _EE_OK:
+            raise EspeakLibraryError(f"espeak_Synth failed ({code})")
+    finally:
+        lib.espeak_Terminate()
+    samples = np.concatenate(collector.chunks) if collector.chunks else np.zeros(0, np.int16)
+    return Spoken(samples, sample_rate, _phoneme_spans(collector.marks))
+
+
+def _phoneme_spans(marks: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    """``(name, position)`` events → ``(name, start, end)`` spans, each lasting until the next event.
+
+    espeak-ng realizes some phonemes inside the previous one's transition (a final ``l``
+    after a vowel is reported with no duration of its own): such phonemes share the
+    previous phoneme's span equally. Empty spans left over (after a pause) are dropped.
+    """
+    timed = [(name, start, end) for (name, start), (_, end) in zip(marks, marks[1:])]
+    spans: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(timed):
+        name, start, end = timed[i]
+        j = i + 1
+        while name and j < len(timed) and timed[j][0] and timed[j][1] == timed[j][2]:
+            j += 1
+        group = timed[i:j]
+        for k, (member, _, _) in enumerate(group):
+            spans.append((member, start + (end - start) * k // len(group), start + (end - start) * (k + 1) // len(group)))
+        i = j
+    return [span for span in spans if span[2] > span[1]]
 
 
 @lru_cache(maxsize=1)
-def _loadable() -> bool:
-    try:
-        ctypes.CDLL(LIBRARY)
-    except OSError:
-        return False
-    return True
-
-
 def available() -> bool:
     """Whether libespeak-ng can be loaded in this process."""
-    return _loadable()
-
-
-_LIBRARY: _Library | None = None
+    try:
+        with _loaded():
+            return True
+    except OSError:
+        return False
 
 
 def speak(text: str, voice_name: str) -> Spoken:
@@ -159,9 +211,5 @@ def speak(text: str, voice_name: str) -> Spoken:
 
     Raises :class:`EspeakLibraryError` when the voice does not exist or the library fails.
     """
-    global _LIBRARY
-    if _LIBRARY is None:
-        _LIBRARY = _Library()
-    elif _LIBRARY.pid != os.getpid():
-        _LIBRARY.pid, _LIBRARY.lock = os.getpid(), threading.Lock()  # forked: the state is a private copy
-    return _LIBRARY.speak(text, voice_name)
+    with _LOCK, _loaded() as lib:
+        return _synthesize(lib, text, voice_name)

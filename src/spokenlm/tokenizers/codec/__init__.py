@@ -4,6 +4,8 @@
 * :class:`~spokenlm.tokenizers.codec.tokenizer.CodecTokenizer` (``"codec"``) and
   :class:`~spokenlm.tokenizers.codec.tokenizer.MixedTokenizer` (``"mixed"``).
 * :mod:`~spokenlm.tokenizers.codec.train` — the ``"codec"`` and ``"mixed"`` trainers.
+* :class:`~spokenlm.tokenizers.codec.snac_adapter.SnacTokenizer` (``"snac"``) — published SNAC weights from a local folder
+  (optional extra ``spokenlm[codecs]``, imported lazily).
 """
 
 from spokenlm.tokenizers.codec.config import CodecConfig
