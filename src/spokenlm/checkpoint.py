@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
-from spokenlm.atomic import atomic_directory
+from spokenlm.atomic import atomic_directory, atomic_write_bytes, atomic_write_text
 from spokenlm.errors import SpokenLMError
 
 CONFIG_NAME = "config.json"
@@ -37,15 +37,32 @@ def save_module(
     module: torch.nn.Module,
     config: dict[str, Any],
     extra_files: dict[str, bytes] | None = None,
+    replace: bool = True,
 ) -> Path:
-    """Atomically write ``config.json``, ``model.safetensors`` and ``extra_files`` into ``directory``."""
+    """Write ``config.json``, ``model.safetensors`` and ``extra_files`` into ``directory``.
+
+    ``replace=True`` swaps in a whole new folder atomically (checkpoints). ``replace=False``
+    keeps other files in the folder (a trainer's state and logs beside the model): the old
+    ``config.json`` is removed first and the new one written last, each file atomically, so a
+    folder with a ``config.json`` always holds matching weights.
+    """
     directory = Path(directory)
-    with atomic_directory(directory) as tmp:
-        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
-        save_file(_contiguous_state(module), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
-        for name, data in (extra_files or {}).items():
-            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / name).write_bytes(data)
+    weights = save(_contiguous_state(module), metadata={"format": "pt"})
+    config_text = json.dumps(config, indent=2) + "\n"
+    if replace:
+        with atomic_directory(directory) as tmp:
+            (tmp / WEIGHTS_NAME).write_bytes(weights)
+            for name, data in (extra_files or {}).items():
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / name).write_bytes(data)
+            (tmp / CONFIG_NAME).write_text(config_text)
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / CONFIG_NAME).unlink(missing_ok=True)
+    atomic_write_bytes(directory / WEIGHTS_NAME, weights)
+    for name, data in (extra_files or {}).items():
+        atomic_write_bytes(directory / name, data)
+    atomic_write_text(directory / CONFIG_NAME, config_text)
     return directory
 
 

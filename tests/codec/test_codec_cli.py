@@ -18,11 +18,11 @@ def test_train_tokenizer_then_tokenize_a_corpus(tmp_path: Path, data_dir: Path) 
     audio = f"data.audio=['{data_dir}/ljspeech/LJ001-000[1-2].flac']"
     result = runner.invoke(app, ["train-tokenizer", "-c", str(REPO / "recipes" / "tokenizer-codec-tiny.yaml"), "-o", str(tmp_path / "codec"), *TINY, audio])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "codec" / "config.yaml").is_file() and (tmp_path / "codec" / "tokenizer" / "model.safetensors").is_file()
+    assert (tmp_path / "codec" / "config.yaml").is_file() and (tmp_path / "codec" / "model.safetensors").is_file()
 
     result = runner.invoke(app, ["data", "import", "pairs", str(data_dir / "librivox"), str(tmp_path / "corpus")])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["tokenize", str(tmp_path / "corpus" / "cuts.jsonl.gz"), "-t", str(tmp_path / "codec" / "tokenizer"), "-o", str(tmp_path / "tokens")])
+    result = runner.invoke(app, ["tokenize", str(tmp_path / "corpus" / "cuts.jsonl.gz"), "-t", str(tmp_path / "codec"), "-o", str(tmp_path / "tokens")])
     assert result.exit_code == 0, result.output
 
     from spokenlm.data.shards import open_token_corpus
@@ -33,7 +33,7 @@ def test_train_tokenizer_then_tokenize_a_corpus(tmp_path: Path, data_dir: Path) 
     assert len(ids) == 5
     tokens = readers[0][ids[0]]
     assert tokens.num_streams == 3 and tokens.frame_rate == 50.0
-    audio_out = load_tokenizer(tmp_path / "codec" / "tokenizer").decode(tokens)
+    audio_out = load_tokenizer(tmp_path / "codec").decode(tokens)
     assert audio_out.shape == (len(tokens) * 320,) and np.isfinite(audio_out).all()
 
 

@@ -41,7 +41,7 @@ def test_codec_trainer_writes_a_loadable_tokenizer_and_resume_reproduces_losses(
         assert row_a["num_codebooks"] == row_b["num_codebooks"]
         np.testing.assert_allclose(row_a["total"], row_b["total"], rtol=1e-5)
     assert (resumed / "config.yaml").is_file()
-    loaded = load_tokenizer(resumed / "tokenizer")
+    loaded = load_tokenizer(resumed)
     wav, _ = load_audio(data_dir / "librivox" / "sense_and_sensibility_01_austen_64kb-0880.wav", 16000)
     np.testing.assert_array_equal(loaded.encode(wav, 16000)[0].ids, tokenizer.encode(wav, 16000)[0].ids)
 
@@ -59,7 +59,7 @@ def test_mixed_trainer_distils_a_teacher_and_skips_bad_files(tmp_path: Path, dat
     assert isinstance(tokenizer, MixedTokenizer) and tokenizer.config.semantic_dim == 15  # 5 MFCC + deltas
     rows = _losses(tmp_path / "out")
     assert all(0.0 <= row["semantic"] <= 2.0 for row in rows)
-    assert isinstance(load_tokenizer(tmp_path / "out" / "tokenizer"), MixedTokenizer)
+    assert isinstance(load_tokenizer(tmp_path / "out"), MixedTokenizer)
 
 
 def test_trainer_rejects_a_recipe_of_another_type(tmp_path: Path, data_dir: Path) -> None:

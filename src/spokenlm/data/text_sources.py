@@ -32,7 +32,7 @@ class TextItem:
 
 
 def _resource(name: str) -> Path:
-    return Path(str(resources.files("spokenlm.resources").joinpath("text").joinpath(name)))
+    return Path(str(resources.files("spokenlm") / "resources" / "text" / name))
 
 
 def ljspeech() -> Iterator[TextItem]:

@@ -17,10 +17,7 @@ import torch
 
 from spokenlm.align.phones import PHONE_SET
 from spokenlm.audio.io import resample
-from safetensors.torch import save as save_safetensors
-
-from spokenlm.atomic import atomic_write_bytes, atomic_write_json
-from spokenlm.checkpoint import CONFIG_NAME, WEIGHTS_NAME, load_state
+from spokenlm.checkpoint import load_state, save_module
 from spokenlm.config import from_dict, to_dict
 from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
@@ -86,13 +83,7 @@ class PhoneTokenizer(SpeechTokenizer):
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write ``model.safetensors`` then ``config.json`` (each atomically; the folder may hold other files)."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / CONFIG_NAME).unlink(missing_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        atomic_write_bytes(directory / WEIGHTS_NAME, save_safetensors(state, metadata={"format": "pt"}))
-        atomic_write_json(directory / CONFIG_NAME, self.config_dict())
-        return directory
+        return save_module(directory, self.model, self.config_dict(), replace=False)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> PhoneTokenizer:

@@ -110,7 +110,7 @@ class CodecTokenizer(SpeechTokenizer):
 
     def save_pretrained(self, directory: str | Path) -> Path:
         config = {"type": self.type_name, "name": self.name, "num_codebooks": self.num_streams, "model": to_dict(self.config), **self._extra_config()}
-        return save_module(directory, self.model, config)
+        return save_module(directory, self.model, config, replace=False)
 
     @classmethod
     def _load(cls, directory: str | Path) -> tuple[dict[str, Any], CodecModel]:

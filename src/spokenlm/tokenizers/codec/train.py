@@ -7,7 +7,7 @@ an extractor spec such as ``{"type": "mfcc"}``) into the first RVQ level.
 
 Outputs in ``out_dir``: ``config.yaml`` (resolved), ``metrics.jsonl`` (one line
 per logged step: losses and wall-clock seconds since this process started training), ``trainer_state/`` (resumable: rerunning continues from it)
-and ``tokenizer/`` (the trained tokenizer, loadable with ``load_tokenizer``).
+and the trained tokenizer itself (``config.json`` + ``model.safetensors``, so ``load_tokenizer(out_dir)`` opens it).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from spokenlm.tokenizers.codec.tokenizer import CodecTokenizer, MixedTokenizer
 from spokenlm.tokenizers.codec.train_state import load_training_state, save_training_state
 
 STATE_DIR = "trainer_state"
-TOKENIZER_DIR = "tokenizer"
 METRICS = "metrics.jsonl"
 
 
@@ -235,7 +234,7 @@ def train_codec(config: CodecTrainConfig, out_dir: str | Path) -> CodecTokenizer
         tokenizer: CodecTokenizer = MixedTokenizer(model, config.name, teacher=config.teacher)
     else:
         tokenizer = CodecTokenizer(model, config.name)
-    tokenizer.save_pretrained(out_dir / TOKENIZER_DIR)
+    tokenizer.save_pretrained(out_dir)
     return tokenizer
 
 

@@ -105,6 +105,18 @@ class FeatureExtractor(ABC):
         return cls.from_spec(spec, directory)
 
 
+class HopExtractor(FeatureExtractor):
+    """An extractor whose config gives ``sample_rate`` (Hz) and ``hop_length`` (samples per frame)."""
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    @property
+    def frame_rate(self) -> float:
+        return self.config.sample_rate / self.config.hop_length
+
+
 def check_waveform(wav: np.ndarray) -> np.ndarray:
     """Return ``wav`` as contiguous float32 ``[samples]``; reject other shapes with a clear error."""
     wav = np.ascontiguousarray(wav, dtype=np.float32)

@@ -12,12 +12,12 @@ import torch
 from spokenlm.checkpoint import load_state, save_module
 from spokenlm.config import from_dict
 from spokenlm.errors import ConfigError
-from spokenlm.tokenizers.extractors.base import EXTRACTORS, FeatureExtractor, check_waveform, pad_to_receptive_field, receptive_field
+from spokenlm.tokenizers.extractors.base import EXTRACTORS, HopExtractor, check_waveform, pad_to_receptive_field, receptive_field
 from spokenlm.tokenizers.hubert.model import HubertConfig, HubertModel
 
 
 @EXTRACTORS.register("hubert")
-class OwnHubertExtractor(FeatureExtractor):
+class OwnHubertExtractor(HopExtractor):
     """Hidden state ``layer`` (0 = transformer input, ``l`` = block ``l``) of a :class:`HubertModel`: ``[T, dim]`` at 50 Hz by default."""
 
     type_name = "hubert"
@@ -29,14 +29,6 @@ class OwnHubertExtractor(FeatureExtractor):
             raise ConfigError(f"hubert layer {config.layer} is outside 0..{config.layers}")
         super().__init__(config)
         self.model = (model or HubertModel(config)).eval()
-
-    @property
-    def sample_rate(self) -> int:
-        return self.config.sample_rate
-
-    @property
-    def frame_rate(self) -> float:
-        return self.config.sample_rate / self.config.hop_length
 
     @property
     def dim(self) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from spokenlm.audio.features import MelConfig, log_mel, mfcc
-from spokenlm.tokenizers.extractors.base import EXTRACTORS, FeatureExtractor, check_waveform
+from spokenlm.tokenizers.extractors.base import EXTRACTORS, HopExtractor, check_waveform
 
 
 def normalize_utterance(features: torch.Tensor) -> torch.Tensor:
@@ -42,7 +42,7 @@ class MfccConfig:
 
 
 @EXTRACTORS.register("mfcc")
-class MfccExtractor(FeatureExtractor):
+class MfccExtractor(HopExtractor):
     """MFCC (+ Δ, ΔΔ) frames ``[T, D]``, ``T = 1 + samples // hop_length``."""
 
     type_name = "mfcc"
@@ -53,14 +53,6 @@ class MfccExtractor(FeatureExtractor):
     def mel_config(self) -> MelConfig:
         c = self.config
         return MelConfig(sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, n_mels=c.n_mels)
-
-    @property
-    def sample_rate(self) -> int:
-        return self.config.sample_rate
-
-    @property
-    def frame_rate(self) -> float:
-        return self.config.sample_rate / self.config.hop_length
 
     @property
     def dim(self) -> int:
@@ -100,20 +92,12 @@ class LogMelConfig:
 
 
 @EXTRACTORS.register("log-mel")
-class LogMelExtractor(FeatureExtractor):
+class LogMelExtractor(HopExtractor):
     """Log-mel frames ``[T, n_mels]``, ``T = 1 + samples // hop_length``."""
 
     type_name = "log-mel"
     config_class = LogMelConfig
     config: LogMelConfig
-
-    @property
-    def sample_rate(self) -> int:
-        return self.config.sample_rate
-
-    @property
-    def frame_rate(self) -> float:
-        return self.config.sample_rate / self.config.hop_length
 
     @property
     def dim(self) -> int:

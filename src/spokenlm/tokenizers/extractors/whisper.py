@@ -45,6 +45,18 @@ def encode_in_windows(wav: np.ndarray, encode_window: Callable[[np.ndarray], tor
     return torch.cat(pieces).float().contiguous()
 
 
+class WhisperRates:
+    """Whisper's fixed rates: 16 kHz input, 50 Hz encoder frames."""
+
+    @property
+    def sample_rate(self) -> int:
+        return SAMPLE_RATE
+
+    @property
+    def frame_rate(self) -> float:
+        return SAMPLE_RATE / SAMPLES_PER_FRAME
+
+
 @dataclass
 class HFWhisperConfig:
     """An HF ``WhisperModel`` / ``WhisperForConditionalGeneration`` folder.
@@ -60,7 +72,7 @@ class HFWhisperConfig:
 
 
 @EXTRACTORS.register("hf-whisper")
-class HFWhisperExtractor(HFModelExtractor):
+class HFWhisperExtractor(WhisperRates, HFModelExtractor):
     """Encoder hidden state ``layer`` of an HF Whisper model, ``[T, d_model]`` at 50 Hz."""
 
     type_name = "hf-whisper"
@@ -81,14 +93,6 @@ class HFWhisperExtractor(HFModelExtractor):
             raise ConfigError(f"{self.config.model_dir}: max_source_positions must be 1500 (30 s windows)")
         self.encoder = self.model.get_encoder() if hasattr(self.model, "get_encoder") else self.model.encoder
         self.log_mel = WhisperFeatureExtractor(feature_size=config.num_mel_bins)
-
-    @property
-    def sample_rate(self) -> int:
-        return SAMPLE_RATE
-
-    @property
-    def frame_rate(self) -> float:
-        return SAMPLE_RATE / SAMPLES_PER_FRAME
 
     @property
     def dim(self) -> int:
@@ -138,7 +142,7 @@ def resolve_ct2_dir(model_dir: str) -> Path:
 
 
 @EXTRACTORS.register("ct2-whisper")
-class CT2WhisperExtractor(FeatureExtractor):
+class CT2WhisperExtractor(WhisperRates, FeatureExtractor):
     """Final encoder output of a CTranslate2 Whisper model (CTranslate2 exposes no inner layers), ``[T, d_model]`` at 50 Hz."""
 
     type_name = "ct2-whisper"
@@ -158,14 +162,6 @@ class CT2WhisperExtractor(FeatureExtractor):
         )
         self.log_mel = WhisperLogMel(feature_size=config.n_mels)
         self._dim: int | None = None
-
-    @property
-    def sample_rate(self) -> int:
-        return SAMPLE_RATE
-
-    @property
-    def frame_rate(self) -> float:
-        return SAMPLE_RATE / SAMPLES_PER_FRAME
 
     @property
     def dim(self) -> int:
