@@ -1,10 +1,18 @@
-"""Shared fixtures: paths to the real speech in tests/data."""
+"""Shared fixtures: paths to the real speech in tests/data, and one compute thread per test process."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
+# One compute thread per process: tests start subprocesses (torchrun ranks, tokenize workers)
+# and on a 2-core machine oversubscribed threads slow small models down by an order of magnitude.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 DATA = Path(__file__).parent / "data"
 

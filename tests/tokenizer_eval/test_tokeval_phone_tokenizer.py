@@ -18,15 +18,6 @@ from tokeval_corpus import add_broken_cut, build_tts_corpus, harvard_sentences
 TINY = ["model.channels=32", "model.hidden=32", "model.conv_layers=1", "batch_size=4", "segment_seconds=1.0", "log_every=1"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Training is far faster on one thread when the two cores are shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("tts")

@@ -28,18 +28,3 @@ def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory, asr_clips: list
     directory = tmp_path_factory.mktemp("tokenizer") / "mfcc-km16"
     UnitTokenizer(extractor, quantizer, name="mfcc-km16").save_pretrained(directory)
     return directory
-
-
-@pytest.fixture(autouse=True)
-def single_torch_thread() -> object:
-    """Run each vocoder test on one torch thread (restored afterwards).
-
-    The small LSTM/conv workloads here gain nothing from a second thread, and on a
-    shared 2-core machine OpenMP spin-waiting made them ~20x slower.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

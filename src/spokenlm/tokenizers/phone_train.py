@@ -29,7 +29,7 @@ from spokenlm.config import load_config, save_config
 from spokenlm.errors import AudioError, ConfigError
 from spokenlm.tokenizers.audio_source import iter_cuts, load_cut
 from spokenlm.tokenizers.base import TOKENIZER_TRAINERS
-from spokenlm.tokenizers.codec.train_state import load_training_state, save_training_state
+from spokenlm.train.resume_state import load_training_state, save_training_state
 from spokenlm.tokenizers.phone import PhoneTokenizer
 from spokenlm.tokenizers.phone_model import PhoneClassifier, PhoneClassifierConfig, normalized_log_mel
 

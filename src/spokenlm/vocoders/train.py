@@ -26,7 +26,7 @@ from spokenlm.errors import ConfigError
 from spokenlm.tokenizers.audio_source import AudioDataConfig
 from spokenlm.tokenizers.base import SpeechTokenizer, load_tokenizer
 from spokenlm.tokenizers.codec.losses import MultiScaleSTFTLoss
-from spokenlm.tokenizers.codec.train_state import load_training_state, save_training_state
+from spokenlm.train.resume_state import load_training_state, save_training_state
 from spokenlm.vocoders.corpus import Batch, load_vocoder_corpus, sample_batch
 from spokenlm.vocoders.discriminators import DiscriminatorConfig, HiFiGANDiscriminator
 from spokenlm.vocoders.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, mel_l1_loss

@@ -33,7 +33,7 @@ from spokenlm.tokenizers.codec.discriminator import MultiScaleSTFTDiscriminator,
 from spokenlm.tokenizers.codec.losses import MultiScaleSTFTLoss, semantic_distillation_loss
 from spokenlm.tokenizers.codec.model import CodecModel
 from spokenlm.tokenizers.codec.tokenizer import CodecTokenizer, MixedTokenizer
-from spokenlm.tokenizers.codec.train_state import load_training_state, save_training_state
+from spokenlm.train.resume_state import load_training_state, save_training_state
 
 STATE_DIR = "trainer_state"
 METRICS = "metrics.jsonl"

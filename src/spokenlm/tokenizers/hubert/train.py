@@ -7,7 +7,7 @@ The final tokenizer is k-means on layer ``model.layer`` of the last iteration.
 Work folder (``OUT/train/``), so a killed run resumes where it stopped::
 
     iter1/targets.safetensors   frame targets of every utterance (+ lengths)
-    iter1/checkpoint/           model + optimizer + step, every ``checkpoint_every`` steps
+    iter1/checkpoint/           model + optimizer + RNG + step (spokenlm.train.resume_state), every ``checkpoint_every`` steps
     iter1/encoder/              the finished encoder (an extractor folder)
     iter1/metrics.jsonl         {"step", "loss", "accuracy", "lr"} per step
 """
@@ -35,7 +35,7 @@ from spokenlm.tokenizers.extractors.base import FeatureExtractor, load_extractor
 from spokenlm.tokenizers.extractors.own_hubert import OwnHubertExtractor
 from spokenlm.tokenizers.extractors.spectral import MfccConfig, MfccExtractor
 from spokenlm.tokenizers.fitting import extract_all, fit_unit_tokenizer
-from spokenlm.tokenizers.hubert.checkpointing import load_training_state, save_training_state
+from spokenlm.train.resume_state import STATE_JSON, load_training_state, save_training_state
 from spokenlm.tokenizers.hubert.model import HubertConfig, HubertModel
 from spokenlm.tokenizers.quantizer import KMeansConfig, KMeansQuantizer
 from spokenlm.tokenizers.reporting import console, report_skipped
@@ -181,7 +181,7 @@ def train_iteration(
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.98), weight_decay=config.weight_decay)
     checkpoint, metrics_path = work / "checkpoint", work / "metrics.jsonl"
-    step = load_training_state(checkpoint, model, optimizer) if (checkpoint / "config.json").exists() else 0
+    step = int(load_training_state(checkpoint, {"model": model}, {"model": optimizer}, {})["step"]) if (checkpoint / STATE_JSON).exists() else 0
     kept = [line for line in (metrics_path.read_text().splitlines() if metrics_path.exists() else []) if json.loads(line)["step"] <= step]
     atomic_write_text(metrics_path, "".join(line + "\n" for line in kept))
     losses: list[float] = []
@@ -206,7 +206,7 @@ def train_iteration(
             metrics.flush()
             progress.update(task, advance=1, description=f"training {work.name} loss {loss.item():.3f}")
             if step % config.checkpoint_every == 0 or step == config.steps:
-                save_training_state(checkpoint, model, optimizer, step)
+                save_training_state(checkpoint, step, {"model": model}, {"model": optimizer}, {})
             if on_step is not None:
                 on_step(step, loss.item())
     model.cpu().eval()
