@@ -20,5 +20,4 @@ if [ ! -x .venv/bin/python ]; then "$PYTHON" -m venv .venv; fi
 pip install -q --upgrade pip
 pip install -q torch==2.13.0
 pip install -q -e '.[all]'
-pip install -q --no-deps torchcrepe
 echo "spokenlm installed in .venv (activate with: . .venv/bin/activate)"
