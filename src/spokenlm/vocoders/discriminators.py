@@ -33,6 +33,17 @@ class DiscriminatorConfig:
     channels: int = 32
 
 
+def _run_stack(convs: nn.ModuleList, post: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Leaky-ReLU conv stack then ``post``: (flattened scores ``[B, N]``, every layer's output for feature matching)."""
+    features = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), LRELU_SLOPE)
+        features.append(x)
+    x = post(x)
+    features.append(x)
+    return x.flatten(1), features
+
+
 class PeriodDiscriminator(nn.Module):
     """Reshapes ``[B, 1, samples]`` to ``[B, 1, samples / p, p]`` and applies 2-D convs along time."""
 
@@ -51,13 +62,7 @@ class PeriodDiscriminator(nn.Module):
         if t % self.period:
             x = F.pad(x, (0, self.period - t % self.period), "reflect")
         x = x.view(b, c, -1, self.period)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            features.append(x)
-        x = self.post(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _run_stack(self.convs, self.post, x)
 
 
 class ScaleDiscriminator(nn.Module):
@@ -73,13 +78,7 @@ class ScaleDiscriminator(nn.Module):
         self.post = norm(nn.Conv1d(8 * c, 1, 3, 1, padding=1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            features.append(x)
-        x = self.post(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _run_stack(self.convs, self.post, x)
 
 
 class HiFiGANDiscriminator(nn.Module):
