@@ -41,18 +41,22 @@ class MfccConfig:
     normalize: bool = True
 
 
-@EXTRACTORS.register("mfcc")
-class MfccExtractor(HopExtractor):
-    """MFCC (+ Δ, ΔΔ) frames ``[T, D]``, ``T = 1 + samples // hop_length``."""
-
-    type_name = "mfcc"
-    config_class = MfccConfig
-    config: MfccConfig
+class SpectralExtractor(HopExtractor):
+    """Shared by MFCC and log-mel: the STFT/mel settings of a config with ``sample_rate``, ``n_fft``, ``hop_length``, ``n_mels``."""
 
     @property
     def mel_config(self) -> MelConfig:
         c = self.config
         return MelConfig(sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, n_mels=c.n_mels)
+
+
+@EXTRACTORS.register("mfcc")
+class MfccExtractor(SpectralExtractor):
+    """MFCC (+ Δ, ΔΔ) frames ``[T, D]``, ``T = 1 + samples // hop_length``."""
+
+    type_name = "mfcc"
+    config_class = MfccConfig
+    config: MfccConfig
 
     @property
     def dim(self) -> int:
@@ -92,7 +96,7 @@ class LogMelConfig:
 
 
 @EXTRACTORS.register("log-mel")
-class LogMelExtractor(HopExtractor):
+class LogMelExtractor(SpectralExtractor):
     """Log-mel frames ``[T, n_mels]``, ``T = 1 + samples // hop_length``."""
 
     type_name = "log-mel"
@@ -104,7 +108,5 @@ class LogMelExtractor(HopExtractor):
         return self.config.n_mels
 
     def extract(self, wav: np.ndarray) -> torch.Tensor:
-        c = self.config
-        mel = MelConfig(sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, n_mels=c.n_mels)
-        features = log_mel(check_waveform(wav), mel).T.contiguous()
-        return normalize_utterance(features) if c.normalize else features
+        features = log_mel(check_waveform(wav), self.mel_config).T.contiguous()
+        return normalize_utterance(features) if self.config.normalize else features
