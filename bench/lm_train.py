@@ -1,5 +1,6 @@
 """Training throughput of UnitLM against HF LlamaForCausalLM of the same shape, same data and batch.
 
+MFU is against the peak of the variant's matmul dtype (fp32 AVX-512, or bf16 AMX tiles).
 Each configuration runs in its own subprocess (allocator settings only take effect per
 process, and peak RSS is per process); rounds are interleaved (HF, ours, HF, ours …) so
 machine contention hits both sides alike, and the printed ratios compare medians.
@@ -22,15 +23,18 @@ import time
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
 
-# name → (implementation, torch.compile, environment added to the child)
+# name → (implementation, torch.compile, bf16 autocast, environment added to the child)
 VARIANTS = {
-    "hf": ("hf", False, {"SPOKENLM_MALLOC": "default"}),
-    "hf+malloc": ("hf", False, {}),
-    "ours-glibc": ("ours", False, {"SPOKENLM_MALLOC": "default"}),
-    "ours": ("ours", False, {}),
-    "ours+compile": ("ours", True, {}),
-    "ours+jemalloc": ("ours", False, {"LD_PRELOAD": JEMALLOC}),
-    "ours+tcmalloc": ("ours", False, {"LD_PRELOAD": TCMALLOC}),
+    "hf": ("hf", False, False, {"SPOKENLM_MALLOC": "default"}),
+    "hf+malloc": ("hf", False, False, {}),
+    "hf+bf16": ("hf", False, True, {}),
+    "ours-glibc": ("ours", False, False, {"SPOKENLM_MALLOC": "default"}),
+    "ours": ("ours", False, False, {}),
+    "ours+compile": ("ours", True, False, {}),
+    "ours+bf16": ("ours", False, True, {}),
+    "ours+compile+bf16": ("ours", True, True, {}),
+    "ours+jemalloc": ("ours", False, False, {"LD_PRELOAD": JEMALLOC}),
+    "ours+tcmalloc": ("ours", False, False, {"LD_PRELOAD": TCMALLOC}),
 }
 
 
@@ -61,7 +65,7 @@ def worker(name: str, args: argparse.Namespace) -> dict:
     from spokenlm.perf import configure_cpu_allocator, cpu_peak_flops
     from spokenlm.models import UnitLM
 
-    impl, compile_model, _ = VARIANTS[name]
+    impl, compile_model, bf16, _ = VARIANTS[name]
     configure_cpu_allocator()
     model, config = build(impl, args)
     flops_per_token = UnitLM(config).flops_per_token(args.seq_len)
@@ -71,7 +75,8 @@ def worker(name: str, args: argparse.Namespace) -> dict:
     data = torch.randint(config.vocab.unit_offset, config.vocab.text_offset, (args.steps + args.warmup, args.batch, args.seq_len + 1), generator=generator)
 
     def step(ids: torch.Tensor) -> None:
-        out = step_model(ids[:, :-1])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = step_model(ids[:, :-1])
         logits = out if isinstance(out, torch.Tensor) else out.logits
         loss = F.cross_entropy(logits.flatten(0, 1).float(), ids[:, 1:].flatten())
         loss.backward()
@@ -86,13 +91,13 @@ def worker(name: str, args: argparse.Namespace) -> dict:
         step(data[args.warmup + i])
     elapsed = time.perf_counter() - start
     tokens_per_s = args.steps * args.batch * args.seq_len / elapsed
-    return {"tokens_per_s": tokens_per_s, "mfu": tokens_per_s * flops_per_token / cpu_peak_flops(),
+    return {"tokens_per_s": tokens_per_s, "mfu": tokens_per_s * flops_per_token / cpu_peak_flops(torch.bfloat16 if bf16 else torch.float32),
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def run_child(name: str, argv: list[str]) -> dict:
-    env = {**os.environ, **VARIANTS[name][2]}
-    if "SPOKENLM_MALLOC" not in VARIANTS[name][2]:
+    env = {**os.environ, **VARIANTS[name][3]}
+    if "SPOKENLM_MALLOC" not in VARIANTS[name][3]:
         env.pop("SPOKENLM_MALLOC", None)
     out = subprocess.run([sys.executable, __file__, "--worker", name, *argv], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -122,16 +127,16 @@ def main() -> None:
     for round_index in range(args.rounds):
         for name in names:
             results[name].append(run_child(name, argv))
-            print(f"round {round_index + 1} {name:15s} {results[name][-1]['tokens_per_s']:9.0f} tok/s", flush=True)
+            print(f"round {round_index + 1} {name:18s} {results[name][-1]['tokens_per_s']:9.0f} tok/s", flush=True)
     base = statistics.median(r["tokens_per_s"] for r in results[names[0]])
     print(f"\nshape dim={args.dim} layers={args.layers} heads={args.heads} seq={args.seq_len} batch={args.batch} "
           f"vocab={args.units + 5}; median of {args.rounds} interleaved rounds; baseline = {names[0]}")
-    print(f"{'variant':15s} {'tok/s':>9s} {'ratio':>6s} {'MFU':>6s} {'peak RSS MiB':>12s}")
+    print(f"{"variant":18s} {'tok/s':>9s} {'ratio':>6s} {'MFU':>6s} {'peak RSS MiB':>12s}")
     for name in names:
         speed = statistics.median(r["tokens_per_s"] for r in results[name])
         mfu = statistics.median(r["mfu"] for r in results[name])
         rss = max(r["peak_rss_mib"] for r in results[name])
-        print(f"{name:15s} {speed:9.0f} {speed / base:6.2f} {mfu:6.1%} {rss:12.0f}")
+        print(f"{name:18s} {speed:9.0f} {speed / base:6.2f} {mfu:6.1%} {rss:12.0f}")
 
 
 if __name__ == "__main__":

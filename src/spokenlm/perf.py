@@ -56,8 +56,22 @@ def configure_cpu_threads() -> int:
     return torch.get_num_threads()
 
 
-def cpu_peak_flops() -> float:
-    """fp32 peak of this CPU: cores × GHz × 32 FLOP/cycle (two 256-bit FMA pipes), or ``$SPOKENLM_PEAK_FLOPS``."""
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (AMX tiles or AVX-512 BF16): where bf16 autocast pays off."""
+    return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+
+
+def cpu_flops_per_cycle(dtype: torch.dtype = torch.float32) -> int:
+    """Peak FLOP per cycle and core for matmuls in ``dtype``: AMX-BF16 tiles 2048, AVX-512 64, AVX2 32 (fp32)."""
+    if dtype == torch.bfloat16 and torch.cpu._is_amx_tile_supported():
+        return 2048
+    if torch.cpu._is_avx512_supported():
+        return 128 if dtype == torch.bfloat16 and torch.cpu._is_avx512_bf16_supported() else 64
+    return 32
+
+
+def cpu_peak_flops(dtype: torch.dtype = torch.float32) -> float:
+    """Peak matmul FLOP/s of the threads in use: threads × GHz × :func:`cpu_flops_per_cycle`, or ``$SPOKENLM_PEAK_FLOPS``."""
     if PEAK_FLOPS_ENV in os.environ:
         return float(os.environ[PEAK_FLOPS_ENV])
     mhz = 0.0
@@ -67,11 +81,11 @@ def cpu_peak_flops() -> float:
         mhz = max(speeds) if speeds else 0.0
     except OSError:
         pass
-    return torch.get_num_threads() * mhz * 1e6 * 32
+    return torch.get_num_threads() * mhz * 1e6 * cpu_flops_per_cycle(dtype)
 
 
-def peak_flops(device: torch.device) -> float:
+def peak_flops(device: torch.device, dtype: torch.dtype = torch.float32) -> float:
     """Peak FLOP/s used for model-FLOPs utilisation (0 when unknown, e.g. GPUs without ``$SPOKENLM_PEAK_FLOPS``)."""
     if device.type == "cpu":
-        return cpu_peak_flops()
+        return cpu_peak_flops(dtype)
     return float(os.environ.get(PEAK_FLOPS_ENV, 0.0))
