@@ -11,7 +11,8 @@ disjoint held-out split, aligned with pocketsphinx:
 
 The phone classifier trains on a multi-voice TTS corpus (``spokenlm.data.synth``,
 Harvard sentences; "phone-tts"), and once more on that corpus plus the real
-training split aligned with pocketsphinx ("phone-mix"). Every number is measured
+training split aligned with pocketsphinx ("phone-mix"). HuBERT pre-trains (no
+labels) on that same TTS + real-training-split audio. Every number is measured
 in this run; ratios are against MFCC k-means at the same K. Stages are cached in
 ``--out`` (rerunning resumes). Also measured: pocketsphinx alignment agreement with
 the LibriVox reference alignments and with festival's own phone timings.
@@ -122,23 +123,22 @@ def train_phone_tokenizer(cuts: Path, out: Path, steps: int):
     return train(REPO / "recipes" / "tokenizer-phone.yaml", [f"data.manifest={cuts}", f"steps={steps}", "data.split=null"], out)
 
 
-def mixed_phone_corpus(tts_cuts: Path, real_train: list, path: Path) -> Path:
+def tts_plus_real_corpus(tts_cuts: Path, real_train: list, path: Path) -> Path:
     """The TTS cuts plus the real training-split cuts, in one manifest."""
     from lhotse import CutSet
 
     return write_cuts([*CutSet.from_file(tts_cuts), *real_train], path)
 
 
-def train_hubert(out: Path, steps: int):
-    """Our own HuBERT (2 iterations) on the training split only; returns the iteration-2 encoder."""
+def train_hubert(out: Path, steps: int, manifest: Path, overrides: list[str]):
+    """Our own HuBERT (2 iterations) on ``manifest`` (TTS corpus + real training split); returns the iteration-2 encoder."""
     from spokenlm.tokenizers.extractors.base import load_extractor
     from spokenlm.tokenizers.hubert.train import train_hubert_tokenizer
 
     if (out / "train" / "iter2" / "encoder" / "config.json").is_file():
         return load_extractor(out / "train" / "iter2" / "encoder")
 
-    audio = [str(DATA / "ljspeech" / "LJ001-000[1-9].flac"), str(DATA / "ljspeech" / "LJ001-001[0-6].flac"), str(DATA / "fsdd" / "*_[1-4].flac")]
-    overrides = [f"data.audio={json.dumps(audio)}", f"train.steps={steps}", "kmeans.k=50"]
+    overrides = [f"data.manifest={manifest}", "data.audio=[]", f"train.steps={steps}", "kmeans.k=50", *overrides]
     train_hubert_tokenizer(REPO / "recipes" / "tokenizer-hubert-tiny.yaml", overrides, out)
     return load_extractor(out / "train" / "iter2" / "encoder")
 
@@ -167,7 +167,9 @@ def main() -> None:
     parser.add_argument("--ks", type=int, nargs="+", default=[50, 100, 200])
     parser.add_argument("--phone-steps", type=int, default=400)
     parser.add_argument("--hubert-steps", type=int, default=400, help="steps per HuBERT iteration (0 skips HuBERT)")
+    parser.add_argument("--hubert-override", action="append", default=[], help="recipe override for HuBERT (repeatable), e.g. model.dim=192")
     parser.add_argument("--tts-sentences", type=int, default=100)
+    parser.add_argument("--tts-voices-per-sentence", type=int, default=2)
     parser.add_argument("--whisper", action="store_true", help="also score Whisper-base encoder units (slow on CPU)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)")
     args = parser.parse_args()
@@ -203,7 +205,7 @@ def main() -> None:
     tts_dir = out / "tts"
     if not (tts_dir / "cuts.jsonl.gz").exists():
         synth = SynthConfig(source="harvard", max_sentences=args.tts_sentences, voices=TTS_VOICES, test_voices=0,
-                            voices_per_sentence=2, dev_fraction=0.0, test_fraction=0.0, workers=2)
+                            voices_per_sentence=args.tts_voices_per_sentence, dev_fraction=0.0, test_fraction=0.0, workers=2)
         build_corpus(synth, tts_dir)
     done("corpora")
     console.print(f"test: {len(corpus.utterances)} utterances, {sum(u.seconds for u in corpus.utterances):.0f} s, "
@@ -214,15 +216,15 @@ def main() -> None:
     agreement = alignment_agreement(tts_dir)
     done("alignment agreement")
 
+    mixed_corpus = tts_plus_real_corpus(tts_dir / "cuts.jsonl.gz", train_cuts, out / "mix-corpus" / "cuts.jsonl.gz")
     extractors = {"mfcc": MfccExtractor(MfccConfig())}
     if args.hubert_steps:
         stage("hubert training")
-        extractors["hubert-iter2"] = train_hubert(out / "hubert", args.hubert_steps)
+        extractors["hubert-iter2"] = train_hubert(out / "hubert", args.hubert_steps, mixed_corpus, args.hubert_override)
         done("hubert training")
     phones = {}
-    for variant, cuts in (("phone-tts", tts_dir / "cuts.jsonl.gz"), ("phone-mix", None)):
+    for variant, cuts in (("phone-tts", tts_dir / "cuts.jsonl.gz"), ("phone-mix", mixed_corpus)):
         stage(f"{variant} training")
-        cuts = cuts or mixed_phone_corpus(tts_dir / "cuts.jsonl.gz", train_cuts, out / "phone-mix-corpus" / "cuts.jsonl.gz")
         phones[variant] = train_phone_tokenizer(cuts, out / variant, args.phone_steps)
         extractors[variant] = PosteriorExtractor(phones[variant])
         done(f"{variant} training")
@@ -280,7 +282,7 @@ def main() -> None:
     (out / "tokenizer_quality.md").write_text("\n".join(markdown) + "\n")
     console.print(f"alignment agreement (20 ms tolerance): {json.dumps(agreement)}")
     atomic_write_json(out / "tokenizer_quality.json", {"rows": rows, "alignment": agreement, "skipped_test_cuts": corpus.skipped,
-                                                       "seconds": timings})
+                                                       "seconds": timings, "args": {k: str(v) for k, v in vars(args).items()}})
     console.print(f"wrote {out / 'tokenizer_quality.json'}")
 
 

@@ -24,7 +24,7 @@ from spokenlm.data.shards import open_token_corpus
 from spokenlm.errors import ConfigError
 from spokenlm.models.masks import document_mask
 from spokenlm.models.unit_lm import MODEL_TYPE, UnitLM
-from spokenlm.perf import configure_cpu_allocator, configure_cpu_threads, cpu_has_fast_bf16, peak_flops
+from spokenlm.perf import autocast, configure_cpu_allocator, configure_cpu_threads, peak_flops, uses_bf16
 from spokenlm.train import distributed
 from spokenlm.train.config import TrainConfig
 from spokenlm.train.metrics import MetricsLog
@@ -77,20 +77,6 @@ def resolve_device(config: TrainConfig) -> torch.device:
     if config.device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(config.device)
-
-
-def uses_bf16(config: TrainConfig, device: torch.device) -> bool:
-    """bf16 autocast when asked, or under ``auto`` on bf16-capable GPUs and CPUs with AMX / AVX-512 BF16."""
-    if config.precision != "auto":
-        return config.precision == "bf16"
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and cpu_has_fast_bf16()
-
-
-def autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast where :func:`uses_bf16`, else nothing."""
-    return torch.autocast(device.type, dtype=torch.bfloat16) if uses_bf16(config, device) else contextlib.nullcontext()
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
@@ -179,7 +165,7 @@ class Trainer:
         for accum in range(o.grad_accum):
             ids, segments = self.data.train.batch(self._micro_indices(self.step, accum))
             sync = accum == o.grad_accum - 1 or self.dist.mode != "ddp"
-            with (contextlib.nullcontext() if sync else self.wrapped.no_sync()), autocast(self.config, self.device):
+            with (contextlib.nullcontext() if sync else self.wrapped.no_sync()), autocast(self.config.precision, self.device):
                 loss = lm_loss(self.forward, ids.to(self.device), segments.to(self.device), self.config.data.document_attention)
                 (loss / o.grad_accum).backward()
             total += loss.detach() / o.grad_accum
@@ -201,7 +187,7 @@ class Trainer:
         total = torch.zeros((), device=self.device)
         for start in range(0, len(mine), self.micro):
             ids, segments = val.batch(mine[start : start + self.micro])
-            with autocast(self.config, self.device):
+            with autocast(self.config.precision, self.device):
                 loss = lm_loss(self.forward, ids.to(self.device), segments.to(self.device), self.config.data.document_attention)
             total += loss * len(ids)
         self.wrapped.train()
@@ -214,7 +200,7 @@ class Trainer:
         c, o = self.config, self.config.optim
         tokens_per_step = o.batch_size * c.data.seq_len
         flops_per_token = self.model.flops_per_token(c.data.seq_len)
-        peak = peak_flops(self.device, torch.bfloat16 if uses_bf16(c, self.device) else torch.float32) * self.dist.world_size
+        peak = peak_flops(self.device, torch.bfloat16 if uses_bf16(c.precision, self.device) else torch.float32) * self.dist.world_size
         progress = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                             TimeRemainingColumn(), disable=not self.dist.is_main)
         val_loss = None

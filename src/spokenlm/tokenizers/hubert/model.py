@@ -162,7 +162,7 @@ class HubertModel(nn.Module):
         if targets.shape[1] != frames:
             raise ValueError(f"targets have {targets.shape[1]} frames, the encoder gives {frames}")
         mask = span_mask(wav.shape[0], frames, self.config.mask_prob, self.config.mask_length, generator).to(wav.device)
-        logits = self.logits(self.hidden_states(wav, mask)[-1])[mask]
+        logits = self.logits(self.hidden_states(wav, mask)[-1])[mask].float()
         labels = targets[mask]
         loss = nn.functional.cross_entropy(logits, labels)
         accuracy = (logits.argmax(-1) == labels).float().mean().item()

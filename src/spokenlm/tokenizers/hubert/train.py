@@ -29,6 +29,7 @@ from safetensors.torch import load_file, save_file
 from spokenlm.atomic import atomic_write_text
 from spokenlm.config import load_config, save_config
 from spokenlm.errors import ConfigError
+from spokenlm.perf import autocast
 from spokenlm.tokenizers.audio_source import AudioDataConfig, load_training_audio
 from spokenlm.tokenizers.base import TOKENIZER_TRAINERS
 from spokenlm.tokenizers.extractors.base import FeatureExtractor, load_extractor
@@ -59,6 +60,7 @@ class HubertTrainConfig:
         threads: torch CPU threads (0 = torch's default).
         device: where the encoder trains (``"cpu"``, ``"cuda"``, ``"cuda:1"`` …); features for
             targets and the final tokenizer run on the CPU.
+        precision: ``auto`` (bf16 autocast on bf16-capable GPUs and AMX / AVX-512 BF16 CPUs), ``fp32`` or ``bf16``.
     """
 
     steps: int = 400
@@ -71,6 +73,7 @@ class HubertTrainConfig:
     checkpoint_every: int = 100
     threads: int = 0
     device: str = "cpu"
+    precision: str = "auto"
 
 
 @dataclass
@@ -196,7 +199,8 @@ def train_iteration(
             lr = learning_rate(step, config)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            loss, accuracy = model.masked_prediction_loss(wav.to(device), target.to(device), generator)
+            with autocast(config.precision, device):
+                loss, accuracy = model.masked_prediction_loss(wav.to(device), target.to(device), generator)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
