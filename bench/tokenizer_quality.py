@@ -130,13 +130,21 @@ def tts_plus_real_corpus(tts_cuts: Path, real_train: list, path: Path) -> Path:
     return write_cuts([*CutSet.from_file(tts_cuts), *real_train], path)
 
 
-def train_hubert(out: Path, steps: int, manifest: Path, overrides: list[str]):
-    """Our own HuBERT (2 iterations) on ``manifest`` (TTS corpus + real training split); returns the iteration-2 encoder."""
-    from spokenlm.tokenizers.extractors.base import load_extractor
-    from spokenlm.tokenizers.hubert.train import train_hubert_tokenizer
+def train_hubert(out: Path, steps: int, manifest: Path, overrides: list[str]) -> tuple[str, object]:
+    """Our own HuBERT on ``manifest`` (TTS corpus + real training split; resumable per iteration).
 
-    if (out / "train" / "iter2" / "encoder" / "config.json").is_file():
-        return load_extractor(out / "train" / "iter2" / "encoder")
+    Returns ``("hubert-iterN", encoder)`` for the last iteration N (2 unless ``iterations=`` is overridden).
+    """
+    from spokenlm.tokenizers.extractors.base import load_extractor
+    from spokenlm.config import load_config
+    from spokenlm.tokenizers.hubert.train import HubertRecipe, train_hubert_tokenizer
+
+    recipe_path = REPO / "recipes" / "tokenizer-hubert-tiny.yaml"
+    overrides = [f"data.manifest={manifest}", "data.audio=[]", f"train.steps={steps}", "kmeans.k=50", *overrides]
+    last = load_config(HubertRecipe, recipe_path, overrides).iterations
+    if not (out / "train" / f"iter{last}" / "encoder" / "config.json").is_file():
+        train_hubert_tokenizer(recipe_path, overrides, out)
+    return f"hubert-iter{last}", load_extractor(out / "train" / f"iter{last}" / "encoder")
 
     overrides = [f"data.manifest={manifest}", "data.audio=[]", f"train.steps={steps}", "kmeans.k=50", *overrides]
     train_hubert_tokenizer(REPO / "recipes" / "tokenizer-hubert-tiny.yaml", overrides, out)
@@ -220,7 +228,7 @@ def main() -> None:
     extractors = {"mfcc": MfccExtractor(MfccConfig())}
     if args.hubert_steps:
         stage("hubert training")
-        extractors["hubert-iter2"] = train_hubert(out / "hubert", args.hubert_steps, mixed_corpus, args.hubert_override)
+        name, extractors[name] = train_hubert(out / "hubert", args.hubert_steps, mixed_corpus, args.hubert_override)
         done("hubert training")
     phones = {}
     for variant, cuts in (("phone-tts", tts_dir / "cuts.jsonl.gz"), ("phone-mix", mixed_corpus)):

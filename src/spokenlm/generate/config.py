@@ -18,6 +18,8 @@ class GenerateConfig:
         max_new_tokens: units generated per prompt at most (generation also stops at EOS).
         temperature / top_k / top_p: sampling (temperature 0 = greedy).
         batch_size: prompts decoded together; seed: sampling seed.
+        compile: decode through ``torch.compile`` (compiles once, ~2× HF ``generate`` on CPU in
+            ``bench/lm_generate.py``; worth it for long or many continuations).
     """
 
     model: str = ""
@@ -30,3 +32,4 @@ class GenerateConfig:
     top_p: float = 1.0
     batch_size: int = 16
     seed: int = 0
+    compile: bool = False

@@ -44,7 +44,7 @@ def generate_to_dir(config: GenerateConfig) -> int:
             chunk = prompts[start : start + config.batch_size]
             units = [u for _, u in chunk]
             outputs = sample(model, [vocab.encode_units(u) for u in units], config.max_new_tokens, config.temperature,
-                             config.top_k, config.top_p, seed=config.seed + start, units_only=True)
+                             config.top_k, config.top_p, seed=config.seed + start, units_only=True, compile=config.compile)
             for (item_id, _), prompt, out in zip(chunk, units, outputs):
                 continuation = vocab.ids_to_units(out).numpy()
                 lines.append(json.dumps({"id": item_id, "prompt": prompt.tolist(), "continuation": continuation.tolist()}))

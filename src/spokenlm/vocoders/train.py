@@ -23,16 +23,18 @@ from spokenlm.atomic import atomic_write_text
 from spokenlm.audio.features import MelConfig
 from spokenlm.config import from_dict, save_config, to_dict
 from spokenlm.errors import ConfigError
+from spokenlm.perf import autocast
 from spokenlm.tokenizers.audio_source import AudioDataConfig
 from spokenlm.tokenizers.base import SpeechTokenizer, load_tokenizer
 from spokenlm.tokenizers.codec.losses import MultiScaleSTFTLoss
 from spokenlm.train.resume_state import load_training_state, save_training_state
 from spokenlm.vocoders.corpus import Batch, load_vocoder_corpus, sample_batch
-from spokenlm.vocoders.discriminators import DiscriminatorConfig, HiFiGANDiscriminator
+from spokenlm.vocoders.discriminators import DiscriminatorConfig, HiFiGANDiscriminator, Outputs
 from spokenlm.vocoders.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, mel_l1_loss
 from spokenlm.vocoders.model import VocoderModelConfig, VocoderNet
 from spokenlm.vocoders.vocoder import VOCODER_SUBDIR, UnitVocoder
 
+CPU = torch.device("cpu")
 STATE_DIR = "trainer_state"
 METRICS = "metrics.jsonl"
 
@@ -55,6 +57,8 @@ class VocoderTrainConfig:
         adversarial_start: step at which discriminators join (``>= steps``: no GAN).
         log_every / checkpoint_every: steps between metric lines / resumable checkpoints.
         seed: seeds model init and crop sampling.
+        precision: ``auto`` (bf16 autocast of the networks on AMX / AVX-512 BF16 CPUs), ``fp32`` or ``bf16``;
+            losses (mels, STFTs) are always computed in fp32.
     """
 
     tokenizer: str = ""
@@ -77,6 +81,7 @@ class VocoderTrainConfig:
     log_every: int = 20
     checkpoint_every: int = 200
     seed: int = 0
+    precision: str = "auto"
 
 
 def loss_mel_config(sample_rate: int) -> MelConfig:
@@ -114,7 +119,8 @@ def _generator_losses(
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
     """Reconstruction + duration losses; returns (losses, generated waveform or None for unit-mel)."""
     losses = {"duration": net.duration.loss(batch.dedup_ids, batch.durations, batch.dedup_mask)}
-    output = net.acoustic(batch.ids, batch.speaker, batch.f0_bins)
+    with autocast(config.precision, CPU):
+        output = net.acoustic(batch.ids, batch.speaker, batch.f0_bins).float()
     if config.model.kind == "unit-mel":
         mask = batch.mask[:, None, :].expand_as(output)
         losses["mel"] = F.l1_loss(output[mask], batch.target[mask])
@@ -123,6 +129,42 @@ def _generator_losses(
     if config.stft_weight:
         losses["stft"] = stft(output, batch.target)
     return losses, output
+
+
+def _discriminate(discriminator: HiFiGANDiscriminator, audio: torch.Tensor, precision: str) -> Outputs:
+    """Discriminator scores and feature maps of ``audio`` ``[B, 1, samples]``, returned in fp32."""
+    with autocast(precision, CPU):
+        outputs = discriminator(audio)
+    return [(score.float(), [feature.float() for feature in features]) for score, features in outputs]
+
+
+def train_step(
+    net: VocoderNet,
+    discriminator: HiFiGANDiscriminator | None,
+    optimizers: dict[str, torch.optim.Optimizer],
+    batch: Batch,
+    config: VocoderTrainConfig,
+    mel_config: MelConfig,
+    stft: MultiScaleSTFTLoss,
+) -> dict[str, float]:
+    """One optimizer step on ``batch`` (discriminator first when given); returns the losses and their weighted ``total``."""
+    losses, fake = _generator_losses(net, batch, config, mel_config, stft)
+    total = config.duration_weight * losses["duration"] + config.mel_weight * losses["mel"] + config.stft_weight * losses.get("stft", 0.0)
+    if discriminator is not None and fake is not None:
+        d_loss = discriminator_loss(_discriminate(discriminator, batch.target, config.precision),
+                                    _discriminate(discriminator, fake.detach(), config.precision))
+        optimizers["discriminator"].zero_grad()
+        d_loss.backward()
+        optimizers["discriminator"].step()
+        real_out = _discriminate(discriminator, batch.target, config.precision)
+        fake_out = _discriminate(discriminator, fake, config.precision)
+        losses.update(discriminator=d_loss, adversarial=generator_adversarial_loss(fake_out), feature_matching=feature_matching_loss(real_out, fake_out))
+        total = total + losses["adversarial"] + config.fm_weight * losses["feature_matching"]
+    optimizers["net"].zero_grad()
+    total.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 100.0)
+    optimizers["net"].step()
+    return {"total": float(total.detach()), **{k: float(v.detach()) for k, v in losses.items()}}
 
 
 def _finished_vocoder(config: VocoderTrainConfig, out_dir: Path) -> UnitVocoder | None:
@@ -194,26 +236,13 @@ def train_vocoder(config: VocoderTrainConfig, out_dir: str | Path) -> UnitVocode
         task = progress.add_task(f"training {model_config.kind}", total=config.steps, completed=step)
         while step < config.steps:
             batch = sample_batch(utterances, config.batch_size, config.segment_frames, hop, generator)
-            losses, fake = _generator_losses(net, batch, config, mel_config, stft)
-            total = config.duration_weight * losses["duration"] + config.mel_weight * losses["mel"] + config.stft_weight * losses.get("stft", 0.0)
-            if discriminator is not None and fake is not None and step >= config.adversarial_start:
-                d_loss = discriminator_loss(discriminator(batch.target), discriminator(fake.detach()))
-                optimizers["discriminator"].zero_grad()
-                d_loss.backward()
-                optimizers["discriminator"].step()
-                real_out, fake_out = discriminator(batch.target), discriminator(fake)
-                losses.update(discriminator=d_loss, adversarial=generator_adversarial_loss(fake_out), feature_matching=feature_matching_loss(real_out, fake_out))
-                total = total + losses["adversarial"] + config.fm_weight * losses["feature_matching"]
-            optimizers["net"].zero_grad()
-            total.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 100.0)
-            optimizers["net"].step()
+            losses = train_step(net, discriminator if step >= config.adversarial_start else None, optimizers, batch, config, mel_config, stft)
             for scheduler in schedulers:
                 scheduler.step()
             step += 1
             progress.update(task, completed=step)
             if step % config.log_every == 0 or step == config.steps:
-                pending.append({"step": step, "total": float(total.detach()), **{k: float(v.detach()) for k, v in losses.items()}})
+                pending.append({"step": step, **losses})
             if step % config.checkpoint_every == 0 or step == config.steps:
                 _write_metrics(metrics_path, pending)
                 pending = []
