@@ -8,11 +8,16 @@ Bad files are skipped and counted, never fatal.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
+from safetensors.numpy import save
 
+from spokenlm.atomic import atomic_write_bytes
 from spokenlm.errors import AudioError, ConfigError
 from spokenlm.tokenizers.audio_source import AudioDataConfig, AudioItem, audio_items
 from spokenlm.tokenizers.base import SpeechTokenizer
@@ -43,13 +48,40 @@ def speaker_name(item: AudioItem, pattern: str) -> str:
     return match.group(1) if match else item.id
 
 
+class PreparationCache:
+    """Token ids and d-vectors of a vocoder corpus, kept in one safetensors file so a rerun skips tokenizing.
+
+    Entries are keyed ``"<item id or path>/tokens"`` (``[K, T]`` at the token rate) and ``"<item id or path>/dvector"``;
+    the file is valid only for the tokenizer it names (another tokenizer starts an empty cache).
+    """
+
+    def __init__(self, path: Path | None, tokenizer_key: str) -> None:
+        self.path, self.tokenizer_key, self.entries, self.added = path, tokenizer_key, {}, 0
+        if path is not None and path.is_file():
+            with safe_open(str(path), "np") as handle:
+                if (handle.metadata() or {}).get("tokenizer") == tokenizer_key:
+                    self.entries = {key: handle.get_tensor(key) for key in handle.keys()}
+
+    def get(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self.entries:
+            self.entries[key] = np.ascontiguousarray(compute())
+            self.added += 1
+        return self.entries[key]
+
+    def save(self) -> None:
+        """Write the file atomically if anything was added."""
+        if self.path is not None and self.added:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.path, save(self.entries, metadata={"tokenizer": self.tokenizer_key}))
+            self.added = 0
+
+
 def prepare_utterance(
-    wav_model: np.ndarray, wav_tokens: np.ndarray, tokenizer: SpeechTokenizer, config: VocoderModelConfig, speaker: int | np.ndarray | None
+    wav_model: np.ndarray, token_ids: np.ndarray, config: VocoderModelConfig, speaker: int | np.ndarray | None
 ) -> Utterance:
-    """Tokenize ``wav_tokens`` (at the tokenizer rate) and build targets from ``wav_model`` (at the vocoder rate)."""
+    """Build targets from ``wav_model`` (at the vocoder rate) for ``token_ids`` ``[K, T]`` (frame-level, at the token rate)."""
     from spokenlm.eval.f0 import extract_f0
 
-    token_ids = tokenizer.encode(wav_tokens, tokenizer.sample_rate)[0].expanded().ids
     c = config.conditioning
     if config.kind == "unit-mel":
         target = vocoder_log_mel(wav_model).numpy()
@@ -68,9 +100,19 @@ def prepare_utterance(
 
 
 def load_vocoder_corpus(
-    data: AudioDataConfig, tokenizer: SpeechTokenizer, config: VocoderModelConfig, speaker_mode: str, speaker_pattern: str
+    data: AudioDataConfig,
+    tokenizer: SpeechTokenizer,
+    config: VocoderModelConfig,
+    speaker_mode: str,
+    speaker_pattern: str,
+    cache_path: Path | None = None,
 ) -> tuple[list[Utterance], list[str], list[AudioError]]:
-    """Prepare every usable utterance; returns (utterances, speaker table names, skipped errors)."""
+    """Prepare every usable utterance; returns (utterances, speaker table names, skipped errors).
+
+    With ``cache_path``, token ids and d-vectors are read from / added to a :class:`PreparationCache`
+    there (saved every 100 new utterances and at the end), so an interrupted or extended run
+    does not tokenize the corpus again.
+    """
     from rich.progress import track
 
     from spokenlm.audio.io import resample
@@ -78,7 +120,9 @@ def load_vocoder_corpus(
     items = audio_items(data)
     names = sorted({speaker_name(item, speaker_pattern) for item in items}) if speaker_mode == "table" else []
     utterances, skipped = [], []
-    for item in track(items, description="preparing vocoder corpus", transient=True):
+    cache = PreparationCache(cache_path, f"{tokenizer.name}:{tokenizer.vocab_size}:{tokenizer.frame_rate}")
+    for index, item in enumerate(track(items, description="preparing vocoder corpus", transient=True)):
+        key = str(item.path) if item.path is not None else item.id
         try:
             wav = item.load(config.sample_rate)
         except AudioError as err:
@@ -90,9 +134,15 @@ def load_vocoder_corpus(
         elif speaker_mode == "dvector":
             from spokenlm.eval.speaker import speaker_embedding
 
-            speaker = speaker_embedding(wav, config.sample_rate)
-        wav_tokens = resample(wav, config.sample_rate, tokenizer.sample_rate)
-        utterances.append(prepare_utterance(wav, wav_tokens, tokenizer, config, speaker))
+            speaker = cache.get(f"{key}/dvector", lambda: speaker_embedding(wav, config.sample_rate))
+        token_ids = cache.get(
+            f"{key}/tokens",
+            lambda: tokenizer.encode(resample(wav, config.sample_rate, tokenizer.sample_rate), tokenizer.sample_rate)[0].expanded().ids,
+        )
+        utterances.append(prepare_utterance(wav, token_ids, config, speaker))
+        if index % 100 == 99:
+            cache.save()
+    cache.save()
     if not utterances:
         raise ConfigError(f"no usable training audio ({len(skipped)} file(s) skipped)")
     return utterances, names, skipped

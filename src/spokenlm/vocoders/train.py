@@ -6,7 +6,8 @@
   ``adversarial_start >= steps`` trains without discriminators.
 
 Outputs in ``out_dir``: ``config.yaml`` (resolved), ``metrics.jsonl``, ``trainer_state/``
-(rerunning the same command resumes from it) and ``vocoder/`` (load with
+(rerunning the same command resumes from it), ``prepared_corpus.safetensors`` (token ids and
+d-vectors, so a rerun does not tokenize the corpus again) and ``vocoder/`` (load with
 :func:`spokenlm.vocoders.load_vocoder`).
 """
 
@@ -36,6 +37,7 @@ from spokenlm.vocoders.vocoder import VOCODER_SUBDIR, UnitVocoder
 
 CPU = torch.device("cpu")
 STATE_DIR = "trainer_state"
+PREPARED_CACHE = "prepared_corpus.safetensors"  # token ids + d-vectors of the training corpus
 METRICS = "metrics.jsonl"
 
 
@@ -200,7 +202,9 @@ def train_vocoder(config: VocoderTrainConfig, out_dir: str | Path) -> UnitVocode
         return finished
     tokenizer = load_tokenizer(config.tokenizer)
     model_config = resolve_model_config(config, tokenizer)
-    utterances, speakers, skipped = load_vocoder_corpus(config.data, tokenizer, model_config.validate(), config.speaker, config.speaker_pattern)
+    utterances, speakers, skipped = load_vocoder_corpus(
+        config.data, tokenizer, model_config.validate(), config.speaker, config.speaker_pattern, out_dir / PREPARED_CACHE
+    )
     if skipped:
         console.print(f"skipped {len(skipped)} unusable file(s); first: {skipped[0]}", highlight=False)
     model_config.speakers = speakers
