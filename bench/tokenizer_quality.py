@@ -130,12 +130,11 @@ def tts_plus_real_corpus(tts_cuts: Path, real_train: list, path: Path) -> Path:
     return write_cuts([*CutSet.from_file(tts_cuts), *real_train], path)
 
 
-def train_hubert(out: Path, steps: int, manifest: Path, overrides: list[str]) -> tuple[str, object]:
+def train_hubert(out: Path, steps: int, manifest: Path, overrides: list[str]) -> tuple[str, Path]:
     """Our own HuBERT on ``manifest`` (TTS corpus + real training split; resumable per iteration).
 
-    Returns ``("hubert-iterN", encoder)`` for the last iteration N (2 unless ``iterations=`` is overridden).
+    Returns ``("hubert-iterN", encoder folder)`` for the last iteration N (2 unless ``iterations=`` is overridden).
     """
-    from spokenlm.tokenizers.extractors.base import load_extractor
     from spokenlm.config import load_config
     from spokenlm.tokenizers.hubert.train import HubertRecipe, train_hubert_tokenizer
 
@@ -144,11 +143,7 @@ def train_hubert(out: Path, steps: int, manifest: Path, overrides: list[str]) ->
     last = load_config(HubertRecipe, recipe_path, overrides).iterations
     if not (out / "train" / f"iter{last}" / "encoder" / "config.json").is_file():
         train_hubert_tokenizer(recipe_path, overrides, out)
-    return f"hubert-iter{last}", load_extractor(out / "train" / f"iter{last}" / "encoder")
-
-    overrides = [f"data.manifest={manifest}", "data.audio=[]", f"train.steps={steps}", "kmeans.k=50", *overrides]
-    train_hubert_tokenizer(REPO / "recipes" / "tokenizer-hubert-tiny.yaml", overrides, out)
-    return load_extractor(out / "train" / "iter2" / "encoder")
+    return f"hubert-iter{last}", out / "train" / f"iter{last}" / "encoder"
 
 
 def extractor_features(extractor, wavs: list[np.ndarray], sr: int) -> list[np.ndarray]:
@@ -176,6 +171,10 @@ def main() -> None:
     parser.add_argument("--phone-steps", type=int, default=400)
     parser.add_argument("--hubert-steps", type=int, default=400, help="steps per HuBERT iteration (0 skips HuBERT)")
     parser.add_argument("--hubert-override", action="append", default=[], help="recipe override for HuBERT (repeatable), e.g. model.dim=192")
+    parser.add_argument("--hubert-layers", type=int, nargs="*", default=[],
+                        help="transformer layers to score HuBERT units from (default: the recipe's feature layer)")
+    parser.add_argument("--kmeans-algorithm", choices=["minibatch", "full"], default="minibatch", help="k-means of every extractor")
+    parser.add_argument("--kmeans-init", type=int, default=1, help="k-means++ restarts of every extractor")
     parser.add_argument("--tts-sentences", type=int, default=100)
     parser.add_argument("--tts-voices-per-sentence", type=int, default=2)
     parser.add_argument("--whisper", action="store_true", help="also score Whisper-base encoder units (slow on CPU)")
@@ -191,6 +190,7 @@ def main() -> None:
     from spokenlm.eval.abx import AbxConfig
     from spokenlm.eval.tokenizer_eval import EVAL_SAMPLE_RATE, TokenizerEvalConfig, load_eval_corpus, score_representation
     from spokenlm.tokenizers.audio_source import load_cut
+    from spokenlm.tokenizers.extractors.base import load_extractor
     from spokenlm.tokenizers.extractors.spectral import MfccConfig, MfccExtractor
     from spokenlm.tokenizers.quantizer import KMeansConfig, KMeansQuantizer
 
@@ -228,7 +228,9 @@ def main() -> None:
     extractors = {"mfcc": MfccExtractor(MfccConfig())}
     if args.hubert_steps:
         stage("hubert training")
-        name, extractors[name] = train_hubert(out / "hubert", args.hubert_steps, mixed_corpus, args.hubert_override)
+        name, encoder = train_hubert(out / "hubert", args.hubert_steps, mixed_corpus, args.hubert_override)
+        for layer in args.hubert_layers or [None]:
+            extractors[name if layer is None else f"{name} L{layer}"] = load_extractor(encoder, layer=layer)
         done("hubert training")
     phones = {}
     for variant, cuts in (("phone-tts", tts_dir / "cuts.jsonl.gz"), ("phone-mix", mixed_corpus)):
@@ -259,7 +261,8 @@ def main() -> None:
             if mode == "argmax":
                 units = {u.id: phones[name].frame_units([u.wav], EVAL_SAMPLE_RATE)[0].ids[0] for u in corpus.utterances}
             else:
-                quantizer = KMeansQuantizer.fit([torch.from_numpy(f) for f in train_features], KMeansConfig(k=k, n_init=1, seed=0))
+                kmeans = KMeansConfig(k=k, algorithm=args.kmeans_algorithm, n_init=args.kmeans_init, seed=0)
+                quantizer = KMeansQuantizer.fit([torch.from_numpy(f) for f in train_features], kmeans)
                 units = {u.id: quantizer.assign(torch.from_numpy(f)).numpy() for u, f in zip(corpus.utterances, test_features)}
             report = score_representation(corpus, units, float(extractor.frame_rate), None if feature_abx else features,
                                           float(extractor.frame_rate), abx)

@@ -67,10 +67,22 @@ def test_trainer_rejects_a_recipe_of_another_type(tmp_path: Path, data_dir: Path
         TOKENIZER_TRAINERS.get("codec")(None, ["type=mixed", _audio(data_dir)], tmp_path)
 
 
-def test_adversarial_training_step_runs_and_logs_gan_losses(tmp_path: Path, data_dir: Path) -> None:
-    TOKENIZER_TRAINERS.get("codec")(None, [*TINY, _audio(data_dir), "steps=2", "adversarial_weight=1.0", "discriminator_channels=4", "discriminator_fft_sizes=[128,256]"], tmp_path)
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_adversarial_training_step_runs_and_logs_gan_losses(tmp_path: Path, data_dir: Path, precision: str) -> None:
+    gan = ["adversarial_weight=1.0", "discriminator_channels=4", "discriminator_fft_sizes=[128,256]", f"precision={precision}"]
+    TOKENIZER_TRAINERS.get("codec")(None, [*TINY, _audio(data_dir), "steps=2", *gan], tmp_path)
     rows = _losses(tmp_path)
     assert {"discriminator", "adversarial", "feature_matching"} <= set(rows[-1])
+    assert all(np.isfinite(value) for row in rows for value in row.values())
+
+
+def test_bf16_autocast_training_tracks_fp32_and_keeps_the_codebooks_fp32(tmp_path: Path, data_dir: Path) -> None:
+    train = TOKENIZER_TRAINERS.get("codec")
+    runs = {p: train(None, [*TINY, _audio(data_dir), "steps=3", f"precision={p}"], tmp_path / p) for p in ("fp32", "bf16")}
+    fp32, bf16 = _losses(tmp_path / "fp32"), _losses(tmp_path / "bf16")
+    np.testing.assert_allclose([r["stft"] for r in bf16], [r["stft"] for r in fp32], rtol=0.05)
+    for level in runs["bf16"].model.quantizer.levels:
+        assert level.embedding.dtype == level.embed_sum.dtype == torch.float32
 
 
 def test_stft_loss_is_zero_for_identical_audio_and_grows_with_noise(data_dir: Path) -> None:

@@ -74,12 +74,16 @@ class SpeechTokenizer(ABC):
 
 
 def load_tokenizer(directory: str | Path) -> SpeechTokenizer:
-    """Open any saved tokenizer folder; its ``config.json`` ``"type"`` picks the class."""
+    """Open any saved tokenizer folder; its ``config.json`` ``"type"`` picks the class.
+
+    A ``transformers`` folder (``"model_type"``, no ``"type"``) opens as an EnCodec / DAC / Mimi codec tokenizer.
+    """
     directory = Path(directory)
     config_path = directory / "config.json"
     if not config_path.is_file():
         raise SpokenLMError(f"{directory}: not a tokenizer folder (no config.json)")
-    kind = json.loads(config_path.read_text()).get("type")
+    config = json.loads(config_path.read_text())
+    kind = config.get("type", "hf-codec" if "model_type" in config else None)  # a transformers codec folder as downloaded
     if kind is None:
         raise SpokenLMError(f"{config_path}: no 'type' key")
     import_builtin_tokenizers()

@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm, weight_norm
 
+from spokenlm.nn.gan import DiscriminatorOutputs as Outputs
 from spokenlm.vocoders.hifigan import LRELU_SLOPE
 
-Outputs = list[tuple[torch.Tensor, list[torch.Tensor]]]
 
 
 @dataclass

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from spokenlm.audio.features import MelConfig
-from spokenlm.vocoders.discriminators import Outputs
+from spokenlm.nn.gan import DiscriminatorOutputs as Outputs
 from spokenlm.vocoders.mel import vocoder_log_mel
 
 

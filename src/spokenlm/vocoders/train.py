@@ -24,13 +24,14 @@ from spokenlm.atomic import atomic_write_text
 from spokenlm.audio.features import MelConfig
 from spokenlm.config import from_dict, save_config, to_dict
 from spokenlm.errors import ConfigError
+from spokenlm.nn.gan import discriminate
 from spokenlm.perf import autocast
 from spokenlm.tokenizers.audio_source import AudioDataConfig
 from spokenlm.tokenizers.base import SpeechTokenizer, load_tokenizer
 from spokenlm.tokenizers.codec.losses import MultiScaleSTFTLoss
 from spokenlm.train.resume_state import load_training_state, save_training_state
 from spokenlm.vocoders.corpus import Batch, load_vocoder_corpus, sample_batch
-from spokenlm.vocoders.discriminators import DiscriminatorConfig, HiFiGANDiscriminator, Outputs
+from spokenlm.vocoders.discriminators import DiscriminatorConfig, HiFiGANDiscriminator
 from spokenlm.vocoders.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss, mel_l1_loss
 from spokenlm.vocoders.model import VocoderModelConfig, VocoderNet
 from spokenlm.vocoders.vocoder import VOCODER_SUBDIR, UnitVocoder
@@ -133,13 +134,6 @@ def _generator_losses(
     return losses, output
 
 
-def _discriminate(discriminator: HiFiGANDiscriminator, audio: torch.Tensor, precision: str) -> Outputs:
-    """Discriminator scores and feature maps of ``audio`` ``[B, 1, samples]``, returned in fp32."""
-    with autocast(precision, CPU):
-        outputs = discriminator(audio)
-    return [(score.float(), [feature.float() for feature in features]) for score, features in outputs]
-
-
 def train_step(
     net: VocoderNet,
     discriminator: HiFiGANDiscriminator | None,
@@ -153,13 +147,13 @@ def train_step(
     losses, fake = _generator_losses(net, batch, config, mel_config, stft)
     total = config.duration_weight * losses["duration"] + config.mel_weight * losses["mel"] + config.stft_weight * losses.get("stft", 0.0)
     if discriminator is not None and fake is not None:
-        d_loss = discriminator_loss(_discriminate(discriminator, batch.target, config.precision),
-                                    _discriminate(discriminator, fake.detach(), config.precision))
+        d_loss = discriminator_loss(discriminate(discriminator, batch.target, config.precision),
+                                    discriminate(discriminator, fake.detach(), config.precision))
         optimizers["discriminator"].zero_grad()
         d_loss.backward()
         optimizers["discriminator"].step()
-        real_out = _discriminate(discriminator, batch.target, config.precision)
-        fake_out = _discriminate(discriminator, fake, config.precision)
+        real_out = discriminate(discriminator, batch.target, config.precision)
+        fake_out = discriminate(discriminator, fake, config.precision)
         losses.update(discriminator=d_loss, adversarial=generator_adversarial_loss(fake_out), feature_matching=feature_matching_loss(real_out, fake_out))
         total = total + losses["adversarial"] + config.fm_weight * losses["feature_matching"]
     optimizers["net"].zero_grad()

@@ -36,6 +36,11 @@ class CodecOutput:
     commitment: torch.Tensor
     semantic: torch.Tensor | None
 
+    def float(self) -> CodecOutput:
+        """The same outputs in fp32 (what the losses take after a bf16-autocast forward)."""
+        semantic = self.semantic.float() if self.semantic is not None else None
+        return CodecOutput(self.reconstruction.float(), self.codes, self.commitment.float(), semantic)
+
 
 class CodecModel(StreamingModule):
     """SoundStream/EnCodec/Mimi-style neural codec (see module docstring for shapes)."""

@@ -126,8 +126,14 @@ class ResidualVectorQuantizer(nn.Module):
         return self.num_codebooks
 
     def forward(self, latent: torch.Tensor, num_codebooks: int | None = None) -> QuantizerOutput:
-        """Quantize ``latent`` ``[B, D, T]`` with the first ``num_codebooks`` levels (default K)."""
-        n_q = self.num_codebooks if num_codebooks is None else num_codebooks
+        """Quantize ``latent`` ``[B, D, T]`` with the first ``num_codebooks`` levels (default K).
+
+        Runs in fp32 under autocast too: nearest-code search and EMA updates need the precision.
+        """
+        with torch.autocast(latent.device.type, enabled=False):
+            return self._quantize(latent.float(), self.num_codebooks if num_codebooks is None else num_codebooks)
+
+    def _quantize(self, latent: torch.Tensor, n_q: int) -> QuantizerOutput:
         batch, dim, frames = latent.shape
         residual = latent.transpose(1, 2).reshape(-1, dim)
         total = torch.zeros_like(residual)

@@ -25,6 +25,8 @@ import torch.nn.functional as F
 from spokenlm.atomic import atomic_write_text
 from spokenlm.audio.io import resample
 from spokenlm.config import load_config, save_config
+from spokenlm.nn.gan import discriminate
+from spokenlm.perf import autocast
 from spokenlm.errors import ConfigError
 from spokenlm.tokenizers.audio_source import AudioDataConfig, load_training_audio
 from spokenlm.tokenizers.base import TOKENIZER_TRAINERS
@@ -65,6 +67,8 @@ class CodecTrainConfig:
         semantic_weight: weight of the distillation loss (mixed only).
         log_every: steps between lines of ``metrics.jsonl``.
         checkpoint_every: steps between saves of ``trainer_state/``.
+        precision: ``auto`` (bf16 autocast of the convolutions on AMX / AVX-512 BF16 CPUs and on GPUs),
+            ``fp32`` or ``bf16``; the RVQ and every loss stay fp32.
     """
 
     type: Literal["codec", "mixed"] = "codec"
@@ -88,6 +92,7 @@ class CodecTrainConfig:
     semantic_weight: float = 1.0
     log_every: int = 10
     checkpoint_every: int = 200
+    precision: str = "auto"
 
 
 def teacher_frames(extractor: Any, wav: np.ndarray, sr: int, frames: int) -> torch.Tensor:
@@ -197,7 +202,9 @@ def train_codec(config: CodecTrainConfig, out_dir: str | Path) -> CodecTokenizer
             audio, teacher, valid = corpus.batch(config.batch_size, frames, generator)
             audio = audio.to(device)
             num_codebooks = model.quantizer.sample_num_codebooks(generator)
-            out = model(audio, num_codebooks)
+            with autocast(config.precision, device):
+                out = model(audio, num_codebooks)
+            out = out.float()
             losses = {
                 "stft": stft_loss(out.reconstruction, audio),
                 "l1": F.l1_loss(out.reconstruction, audio),
@@ -211,11 +218,13 @@ def train_codec(config: CodecTrainConfig, out_dir: str | Path) -> CodecTokenizer
                 )
                 total = total + config.semantic_weight * losses["semantic"]
             if discriminator is not None and step >= config.discriminator_start:
-                d_loss = discriminator_loss(discriminator(audio), discriminator(out.reconstruction.detach()))
+                d_loss = discriminator_loss(discriminate(discriminator, audio, config.precision),
+                                            discriminate(discriminator, out.reconstruction.detach(), config.precision))
                 optimizers["discriminator"].zero_grad()
                 d_loss.backward()
                 optimizers["discriminator"].step()
-                adversarial, matching = generator_losses(discriminator(audio), discriminator(out.reconstruction))
+                adversarial, matching = generator_losses(discriminate(discriminator, audio, config.precision),
+                                                         discriminate(discriminator, out.reconstruction, config.precision))
                 losses.update(discriminator=d_loss, adversarial=adversarial, feature_matching=matching)
                 total = total + config.adversarial_weight * adversarial + config.feature_matching_weight * matching
             optimizer.zero_grad()
