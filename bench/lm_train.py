@@ -131,7 +131,7 @@ def main() -> None:
     base = statistics.median(r["tokens_per_s"] for r in results[names[0]])
     print(f"\nshape dim={args.dim} layers={args.layers} heads={args.heads} seq={args.seq_len} batch={args.batch} "
           f"vocab={args.units + 5}; median of {args.rounds} interleaved rounds; baseline = {names[0]}")
-    print(f"{"variant":18s} {'tok/s':>9s} {'ratio':>6s} {'MFU':>6s} {'peak RSS MiB':>12s}")
+    print(f"{'variant':18s} {'tok/s':>9s} {'ratio':>6s} {'MFU':>6s} {'peak RSS MiB':>12s}")
     for name in names:
         speed = statistics.median(r["tokens_per_s"] for r in results[name])
         mfu = statistics.median(r["mfu"] for r in results[name])

@@ -14,6 +14,7 @@ Steps (each skipped when its output exists, so the script resumes):
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -77,4 +78,6 @@ def main(work: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("runs/bench-swuggy-lm"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("work_dir", nargs="?", type=Path, default=Path("runs/bench-swuggy-lm"), help="where every step writes (rerun to resume)")
+    main(parser.parse_args().work_dir)
