@@ -11,7 +11,7 @@ from spokenlm.audio.io import load_audio
 from spokenlm.errors import ConfigError
 from spokenlm.tokenizers.base import TOKENIZER_TRAINERS, load_tokenizer
 from spokenlm.tokenizers.codec.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
-from spokenlm.tokenizers.codec.losses import MultiScaleSTFTLoss, semantic_distillation_loss
+from spokenlm.tokenizers.codec.losses import MultiScaleMelLoss, MultiScaleSTFTLoss, semantic_distillation_loss
 from spokenlm.tokenizers.codec.tokenizer import MixedTokenizer
 
 TINY = [
@@ -31,12 +31,14 @@ def _losses(out_dir: Path) -> list[dict]:
 def test_codec_trainer_writes_a_loadable_tokenizer_and_resume_reproduces_losses(tmp_path: Path, data_dir: Path) -> None:
     train = TOKENIZER_TRAINERS.get("codec")
     straight = tmp_path / "straight"
-    train(None, [*TINY, _audio(data_dir), "steps=4", "checkpoint_every=2"], straight)
+    run = [*TINY, _audio(data_dir), "mel_weight=1.0", "checkpoint_every=2"]
+    train(None, [*run, "steps=4"], straight)
     resumed = tmp_path / "resumed"
-    train(None, [*TINY, _audio(data_dir), "steps=2", "checkpoint_every=2"], resumed)
-    tokenizer = train(None, [*TINY, _audio(data_dir), "steps=4", "checkpoint_every=2"], resumed)
+    train(None, [*run, "steps=2"], resumed)
+    tokenizer = train(None, [*run, "steps=4"], resumed)
     a, b = _losses(straight), _losses(resumed)
     assert [row["step"] for row in a] == [row["step"] for row in b] == [1, 2, 3, 4]
+    assert all(row["mel"] > 0 for row in a)
     for row_a, row_b in zip(a, b):
         assert row_a["num_codebooks"] == row_b["num_codebooks"]
         np.testing.assert_allclose(row_a["total"], row_b["total"], rtol=1e-5)
@@ -92,6 +94,17 @@ def test_stft_loss_is_zero_for_identical_audio_and_grows_with_noise(data_dir: Pa
     torch.manual_seed(0)
     small, large = [float(loss(x + s * torch.randn_like(x), x)) for s in (0.001, 0.05)]
     assert float(loss(x, x)) == 0.0 and 0.0 < small < large
+
+
+def test_mel_loss_is_zero_for_identical_audio_and_log_gain_for_scaled_audio(data_dir: Path) -> None:
+    wav, _ = load_audio(data_dir / "speechbrain" / "ASR" / "spk2_snt1.wav", 16000)
+    x = torch.from_numpy(wav)[None]
+    loss = MultiScaleMelLoss(16000)
+    assert float(loss(x, x)) == 0.0
+    torch.manual_seed(0)
+    noise = 0.1 * torch.randn(1, 16000)  # every mel band well above the floor
+    # mel magnitudes are linear in the waveform: doubling it shifts every log-mel by log 2
+    assert float(loss(2 * noise, noise)) == pytest.approx(np.log(2.0), rel=1e-4)
 
 
 def test_distillation_loss_hand_worked() -> None:

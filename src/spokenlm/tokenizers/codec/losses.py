@@ -1,6 +1,8 @@
 """Reconstruction and distillation losses of the codec.
 
 * :class:`MultiScaleSTFTLoss` — spectral convergence + log-magnitude L1 over several FFT sizes.
+* :class:`MultiScaleMelLoss` — log-mel L1 over several window sizes (DAC / EnCodec): weights
+  frequencies as hearing does, where the linear STFT loss is dominated by the many high bins.
 * :func:`semantic_distillation_loss` — 1 − cosine similarity between projected first-level
   codes and teacher features (SpeechTokenizer / Mimi).
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from spokenlm.audio.features import MelConfig, mel_spectrogram
 
 
 def stft_magnitude(wav: torch.Tensor, n_fft: int, floor: float = 1e-4) -> torch.Tensor:
@@ -41,6 +45,33 @@ class MultiScaleSTFTLoss(nn.Module):
             convergence = torch.linalg.norm(ref - est) / torch.linalg.norm(ref).clamp_min(1e-7)
             total = total + convergence + F.l1_loss(est.log(), ref.log())
         return total / len(self.fft_sizes)
+
+
+class MultiScaleMelLoss(nn.Module):
+    """Mean over scales of ``mean |log max(M, floor) - log max(M̂, floor)|``, ``M`` the mel magnitude spectrogram.
+
+    ``forward(estimate, target)`` takes waveforms ``[B, samples]`` (or ``[B, 1, samples]``) at
+    ``sample_rate`` Hz. Scale ``i`` uses an FFT of ``fft_sizes[i]`` samples, hop a quarter of it,
+    and ``mel_bins[i]`` mel bands over 0 … ``sample_rate / 2`` Hz.
+    """
+
+    def __init__(self, sample_rate: int, fft_sizes: tuple[int, ...] = (256, 512, 1024, 2048),
+                 mel_bins: tuple[int, ...] = (20, 40, 80, 160), floor: float = 1e-5) -> None:
+        super().__init__()
+        if len(fft_sizes) != len(mel_bins):
+            raise ValueError(f"{len(fft_sizes)} FFT sizes but {len(mel_bins)} mel band counts")
+        self.configs = [MelConfig(sample_rate=sample_rate, n_fft=n, hop_length=n // 4, n_mels=m, power=1.0)
+                        for n, m in zip(fft_sizes, mel_bins)]
+        self.floor = floor
+
+    def forward(self, estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        estimate, target = estimate.reshape(estimate.shape[0], -1), target.reshape(target.shape[0], -1)
+        total = estimate.new_zeros(())
+        for config in self.configs:
+            est = mel_spectrogram(estimate, config).clamp_min(self.floor).log()
+            ref = mel_spectrogram(target, config).clamp_min(self.floor).log()
+            total = total + F.l1_loss(est, ref)
+        return total / len(self.configs)
 
 
 def semantic_distillation_loss(projected: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Train a codec ("codec") or a mixed tokenizer ("mixed", first codebook distilled from a teacher).
 
-Losses: multi-scale STFT + waveform L1 + RVQ commitment, optionally multi-scale
+Losses: multi-scale STFT + multi-scale log-mel + waveform L1 + RVQ commitment, optionally multi-scale
 STFT discriminators (hinge) with feature matching, and for "mixed" the cosine
 distillation of a teacher's features (any :class:`FeatureExtractor`, picked by
 an extractor spec such as ``{"type": "mfcc"}``) into the first RVQ level.
@@ -32,7 +32,7 @@ from spokenlm.tokenizers.audio_source import AudioDataConfig, load_training_audi
 from spokenlm.tokenizers.base import TOKENIZER_TRAINERS
 from spokenlm.tokenizers.codec.config import CodecConfig
 from spokenlm.tokenizers.codec.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
-from spokenlm.tokenizers.codec.losses import MultiScaleSTFTLoss, semantic_distillation_loss
+from spokenlm.tokenizers.codec.losses import MultiScaleMelLoss, MultiScaleSTFTLoss, semantic_distillation_loss
 from spokenlm.tokenizers.codec.model import CodecModel
 from spokenlm.tokenizers.codec.tokenizer import CodecTokenizer, MixedTokenizer
 from spokenlm.train.resume_state import load_training_state, save_training_state
@@ -57,6 +57,7 @@ class CodecTrainConfig:
         steps: optimizer steps in total.
         learning_rate: Adam learning rate (generator and discriminator).
         stft_weight: weight of the multi-scale STFT loss.
+        mel_weight: weight of the multi-scale log-mel L1 loss (0 leaves it out).
         waveform_l1_weight: weight of the time-domain L1 loss.
         adversarial_weight: weight of the hinge GAN loss; 0 trains without discriminators.
         feature_matching_weight: weight of discriminator feature matching (when adversarial).
@@ -82,6 +83,7 @@ class CodecTrainConfig:
     steps: int = 1000
     learning_rate: float = 1e-3
     stft_weight: float = 1.0
+    mel_weight: float = 0.0
     waveform_l1_weight: float = 0.1
     adversarial_weight: float = 0.0
     feature_matching_weight: float = 2.0
@@ -193,6 +195,7 @@ def train_codec(config: CodecTrainConfig, out_dir: str | Path) -> CodecTokenizer
         step = int(load_training_state(out_dir / STATE_DIR, modules, optimizers, {"batches": generator})["step"])
     _truncate_metrics(metrics_path, step)
     stft_loss = MultiScaleSTFTLoss()
+    mel_loss = MultiScaleMelLoss(model_config.sample_rate).to(device)
     frames = max(1, round(config.segment_seconds * model_config.frame_rate))
     pending: list[dict[str, float]] = []
     started = time.monotonic()
@@ -211,6 +214,9 @@ def train_codec(config: CodecTrainConfig, out_dir: str | Path) -> CodecTokenizer
                 "commitment": out.commitment,
             }
             total = config.stft_weight * losses["stft"] + config.waveform_l1_weight * losses["l1"] + model_config.commitment_weight * out.commitment
+            if config.mel_weight > 0:
+                losses["mel"] = mel_loss(out.reconstruction, audio)
+                total = total + config.mel_weight * losses["mel"]
             if out.semantic is not None and teacher is not None:
                 mask = valid.to(device)
                 losses["semantic"] = semantic_distillation_loss(
