@@ -81,6 +81,7 @@ def quality_rows(tokenizer, items: list[dict], codebooks: list[int], asr) -> lis
     seconds = sum(len(u["wav"]) for u in items) / SR
     originals = [asr.transcribe(u["wav"], SR) for u in track(items, description="ASR of the originals", transient=True)]
     original_mos = float(np.mean([dnsmos(u["wav"], SR)["ovrl"] for u in items]))
+
     def median_clip_wer(hypotheses: list[str]) -> float:
         return float(np.median([error_rates([u["text"]], [h])["wer"] for u, h in zip(items, hypotheses)]))
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spokenlm.audio.features import MelConfig, mel_spectrogram
+from spokenlm.audio.features import MelConfig, log_mel
 
 
 def stft_magnitude(wav: torch.Tensor, n_fft: int, floor: float = 1e-4) -> torch.Tensor:
@@ -68,9 +68,7 @@ class MultiScaleMelLoss(nn.Module):
         estimate, target = estimate.reshape(estimate.shape[0], -1), target.reshape(target.shape[0], -1)
         total = estimate.new_zeros(())
         for config in self.configs:
-            est = mel_spectrogram(estimate, config).clamp_min(self.floor).log()
-            ref = mel_spectrogram(target, config).clamp_min(self.floor).log()
-            total = total + F.l1_loss(est, ref)
+            total = total + F.l1_loss(log_mel(estimate, config, self.floor), log_mel(target, config, self.floor))
         return total / len(self.configs)
 
 

@@ -195,7 +195,7 @@ def train_codec(config: CodecTrainConfig, out_dir: str | Path) -> CodecTokenizer
         step = int(load_training_state(out_dir / STATE_DIR, modules, optimizers, {"batches": generator})["step"])
     _truncate_metrics(metrics_path, step)
     stft_loss = MultiScaleSTFTLoss()
-    mel_loss = MultiScaleMelLoss(model_config.sample_rate).to(device)
+    mel_loss = MultiScaleMelLoss(model_config.sample_rate)
     frames = max(1, round(config.segment_seconds * model_config.frame_rate))
     pending: list[dict[str, float]] = []
     started = time.monotonic()
