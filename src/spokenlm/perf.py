@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import time
 
 import torch
 
@@ -45,15 +46,36 @@ def configure_cpu_allocator() -> bool:
     return ok
 
 
+def other_runnable_tasks(samples: int = 5, interval: float = 0.05) -> int:
+    """Runnable tasks on this machine besides the caller, the median of a few instant samples.
+
+    Reads ``nr_running`` from ``/proc/loadavg`` (which counts the reading thread itself); the
+    1-minute load average lags by a minute, so a job that starts right after a multi-process
+    one would wrongly see the cores as busy. Falls back to the load average elsewhere.
+    """
+    try:
+        counts = []
+        for i in range(samples):
+            with open("/proc/loadavg") as handle:
+                counts.append(int(handle.read().split()[3].split("/")[0]) - 1)
+            if i + 1 < samples:
+                time.sleep(interval)
+        return sorted(counts)[len(counts) // 2]
+    except (OSError, IndexError, ValueError):
+        return int(os.getloadavg()[0])
+
+
 def configure_cpu_threads() -> int:
-    """Use one intra-op thread when the CPUs are oversubscribed; returns the thread count in use.
+    """Leave the cores other processes are using: intra-op threads = free cores (at least 1); returns the count.
 
     OpenMP workers wait for each other at every op; when other processes hold the cores
-    (1-minute load average above the CPU count) a 2-thread small-model step measured ~25×
-    slower than a 1-thread one here. Left alone when ``OMP_NUM_THREADS`` is set.
+    a 2-thread small-model step measured ~25× slower than a 1-thread one here. Left alone
+    when ``OMP_NUM_THREADS`` is set.
     """
-    if "OMP_NUM_THREADS" not in os.environ and os.getloadavg()[0] > (os.cpu_count() or 1):
-        torch.set_num_threads(1)
+    if "OMP_NUM_THREADS" not in os.environ:
+        free = (os.cpu_count() or 1) - other_runnable_tasks()
+        if free < torch.get_num_threads():
+            torch.set_num_threads(max(1, free))
     return torch.get_num_threads()
 
 

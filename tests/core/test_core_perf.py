@@ -41,3 +41,28 @@ def test_peak_flops_env_override(monkeypatch):
 def test_bf16_peak_is_at_least_fp32_peak(monkeypatch):
     monkeypatch.delenv(perf.PEAK_FLOPS_ENV, raising=False)
     assert perf.cpu_flops_per_cycle(torch.bfloat16) >= perf.cpu_flops_per_cycle(torch.float32) >= 32
+
+
+def test_threads_follow_the_cores_other_processes_use_now(monkeypatch):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = os.cpu_count() or 1
+    before = torch.get_num_threads()
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+    try:
+        time.sleep(0.5)
+        assert perf.other_runnable_tasks() >= cores - 1
+        torch.set_num_threads(cores)
+        assert perf.configure_cpu_threads() == 1
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    # the 1-minute load average is still high now; the instant count is not
+    torch.set_num_threads(cores)
+    assert perf.configure_cpu_threads() >= cores - 1
+    torch.set_num_threads(before)
