@@ -49,6 +49,20 @@ def test_voc_speaker_similarity_orders_speakers(ljspeech_clips: list[Path], data
     assert speaker_similarity(a, a, sr) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_voc_batched_speaker_embeddings_equal_resemblyzer_one_by_one(ljspeech_clips: list[Path], fsdd_clips: list[Path]) -> None:
+    from resemblyzer import VoiceEncoder, preprocess_wav
+
+    from spokenlm.eval.speaker import speaker_embeddings
+
+    wavs = [load_audio(p, 16000)[0] for p in [*ljspeech_clips[:2], *fsdd_clips[:3]]]  # 1.6 s partials: long and short clips
+    batched = speaker_embeddings(wavs, 16000)
+    encoder = VoiceEncoder("cpu", verbose=False)
+    reference = np.stack([encoder.embed_utterance(preprocess_wav(w)) for w in wavs])
+    assert batched.shape == (5, 256)
+    np.testing.assert_allclose(batched, reference, atol=1e-4)
+    assert speaker_embeddings([], 16000).shape == (0, 256)
+
+
 def test_voc_dnsmos_prefers_clean_speech(ljspeech_clips: list[Path]) -> None:
     clean, sr = load_audio(ljspeech_clips[2], 16000)
     noisy = np.clip(clean + 0.1 * np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32), -1, 1)

@@ -25,6 +25,11 @@ def test_rerun_reads_tokens_and_dvectors_from_the_cache(tmp_path: Path, tiny_tok
     cache = tmp_path / "prepared.safetensors"
     first, _, _ = load_vocoder_corpus(data, tokenizer, config, "dvector", "", cache)
     assert cache.is_file()
+    from spokenlm.audio.io import load_audio, resample
+
+    wav, _ = load_audio(asr_clips[1], 22050)  # prepared in one batch == tokenized alone
+    alone = tokenizer.encode(resample(wav, 22050, tokenizer.sample_rate), tokenizer.sample_rate)[0].expanded().ids
+    np.testing.assert_array_equal(first[1].token_ids, alone)
 
     tokenizer.encode = _refuse
     second, _, _ = load_vocoder_corpus(data, tokenizer, config, "dvector", "", cache)

@@ -8,9 +8,9 @@ Bad files are skipped and counted, never fatal.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,6 +26,10 @@ from spokenlm.vocoders.conditioning import quantize_f0
 from spokenlm.vocoders.frames import resample_frames
 from spokenlm.vocoders.mel import HIFIGAN_MEL, vocoder_log_mel
 from spokenlm.vocoders.model import VocoderModelConfig
+
+
+PREPARE_CHUNK = 32  # utterances tokenized and embedded in one batch
+CACHE_SAVE_EVERY = 512  # new cache entries between saves
 
 
 @dataclass
@@ -62,11 +66,9 @@ class PreparationCache:
                 if (handle.metadata() or {}).get("tokenizer") == tokenizer_key:
                     self.entries = {key: handle.get_tensor(key) for key in handle.keys()}
 
-    def get(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        if key not in self.entries:
-            self.entries[key] = np.ascontiguousarray(compute())
-            self.added += 1
-        return self.entries[key]
+    def put(self, key: str, value: np.ndarray) -> None:
+        self.entries[key] = np.ascontiguousarray(value)
+        self.added += 1
 
     def save(self) -> None:
         """Write the file atomically if anything was added."""
@@ -99,6 +101,23 @@ def prepare_utterance(
     return Utterance(ids, target.astype(np.float32), token_ids, f0_bins, speaker)
 
 
+def _fill_cache(cache: PreparationCache, loaded: list[tuple[Any, str, np.ndarray]], tokenizer: SpeechTokenizer, sample_rate: int, dvectors: bool) -> None:
+    """Tokenize (frame-level ids ``[K, T]``) and, with ``dvectors``, embed the ``(item, key, wav)`` not cached yet, in one batch each."""
+    from spokenlm.audio.io import resample
+
+    todo = [(key, wav) for _, key, wav in loaded if f"{key}/tokens" not in cache.entries]
+    if todo:
+        encoded = tokenizer.encode([resample(wav, sample_rate, tokenizer.sample_rate) for _, wav in todo], tokenizer.sample_rate)
+        for (key, _), tokens in zip(todo, encoded):
+            cache.put(f"{key}/tokens", tokens.expanded().ids)
+    todo = [(key, wav) for _, key, wav in loaded if dvectors and f"{key}/dvector" not in cache.entries]
+    if todo:
+        from spokenlm.eval.speaker import speaker_embeddings
+
+        for (key, _), vector in zip(todo, speaker_embeddings([wav for _, wav in todo], sample_rate)):
+            cache.put(f"{key}/dvector", vector)
+
+
 def load_vocoder_corpus(
     data: AudioDataConfig,
     tokenizer: SpeechTokenizer,
@@ -110,38 +129,36 @@ def load_vocoder_corpus(
     """Prepare every usable utterance; returns (utterances, speaker table names, skipped errors).
 
     With ``cache_path``, token ids and d-vectors are read from / added to a :class:`PreparationCache`
-    there (saved every 100 new utterances and at the end), so an interrupted or extended run
+    there (saved every few hundred new entries and at the end), so an interrupted or extended run
     does not tokenize the corpus again.
     """
-    from rich.progress import track
-
-    from spokenlm.audio.io import resample
+    from rich.progress import Progress
 
     items = audio_items(data)
     names = sorted({speaker_name(item, speaker_pattern) for item in items}) if speaker_mode == "table" else []
     utterances, skipped = [], []
     cache = PreparationCache(cache_path, f"{tokenizer.name}:{tokenizer.vocab_size}:{tokenizer.frame_rate}")
-    for index, item in enumerate(track(items, description="preparing vocoder corpus", transient=True)):
-        key = str(item.path) if item.path is not None else item.id
-        try:
-            wav = item.load(config.sample_rate)
-        except AudioError as err:
-            skipped.append(err)
-            continue
-        speaker: int | np.ndarray | None = None
-        if speaker_mode == "table":
-            speaker = names.index(speaker_name(item, speaker_pattern))
-        elif speaker_mode == "dvector":
-            from spokenlm.eval.speaker import speaker_embedding
-
-            speaker = cache.get(f"{key}/dvector", lambda: speaker_embedding(wav, config.sample_rate))
-        token_ids = cache.get(
-            f"{key}/tokens",
-            lambda: tokenizer.encode(resample(wav, config.sample_rate, tokenizer.sample_rate), tokenizer.sample_rate)[0].expanded().ids,
-        )
-        utterances.append(prepare_utterance(wav, token_ids, config, speaker))
-        if index % 100 == 99:
-            cache.save()
+    with Progress(transient=True) as progress:
+        task = progress.add_task("preparing vocoder corpus", total=len(items))
+        for first in range(0, len(items), PREPARE_CHUNK):
+            chunk = items[first : first + PREPARE_CHUNK]
+            loaded = []
+            for item in chunk:
+                try:
+                    loaded.append((item, str(item.path) if item.path is not None else item.id, item.load(config.sample_rate)))
+                except AudioError as err:
+                    skipped.append(err)
+            _fill_cache(cache, loaded, tokenizer, config.sample_rate, dvectors=speaker_mode == "dvector")
+            for item, key, wav in loaded:
+                speaker: int | np.ndarray | None = None
+                if speaker_mode == "table":
+                    speaker = names.index(speaker_name(item, speaker_pattern))
+                elif speaker_mode == "dvector":
+                    speaker = cache.entries[f"{key}/dvector"]
+                utterances.append(prepare_utterance(wav, cache.entries[f"{key}/tokens"], config, speaker))
+            if cache.added >= CACHE_SAVE_EVERY:
+                cache.save()
+            progress.update(task, advance=len(chunk))
     cache.save()
     if not utterances:
         raise ConfigError(f"no usable training audio ({len(skipped)} file(s) skipped)")
