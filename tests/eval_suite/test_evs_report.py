@@ -61,6 +61,29 @@ def test_evs_generation_metrics(run_dir):
     assert len(results["samples"]) == 9
 
 
+def test_evs_empty_continuations_are_kept_and_counted(ljspeech_clips, tmp_path):
+    class EndsAtOnce(RepeatContinuer):
+        """The first prompt's continuation is empty (an LM that ends with EOS at once)."""
+
+        def continue_units(self, prompts, max_units, temperature, seed):
+            out = super().continue_units(prompts, max_units, temperature, seed)
+            return [np.zeros(0, dtype=np.int64), *out[1:]]
+
+    for clip in ljspeech_clips[:2]:
+        shutil.copy(clip, tmp_path / clip.name)
+    prompts, _ = read_prompt_audio(tmp_path, seconds=2.0)
+    clips = [load_audio(c, 16000) for c in ljspeech_clips[3:5]]
+    config = GenerateEvalConfig(temperatures=[0.5, 1.0], continuation_seconds=1.0, prosody_samples=2)
+    text_lm = train_word_lm(LengthASR.SENTENCES * 3, min_count=1)
+    results = evaluate_generation(prompts, EnergyTokenizer(), EndsAtOnce(), ClipVoicer(clips), LengthASR(), text_lm, config, tmp_path / "out")
+    assert [row["empty_continuations"] for row in results["temperatures"]] == [1, 1]
+    empty = [s for s in results["samples"] if s["units"] == 0]
+    assert len(empty) == 2 and all(s["audio"] is None and s["transcript"] == "" for s in empty)
+    assert np.isfinite(results["prosody"]["expressiveness"])
+    (tmp_path / "out" / "results.json").write_text(json.dumps(results))
+    assert "empty continuation" in build_report(tmp_path).read_text()
+
+
 @pytest.mark.slow
 def test_evs_report_renders_in_headless_chromium(run_dir, tmp_path):
     root, _ = run_dir

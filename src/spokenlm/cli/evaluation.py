@@ -123,7 +123,7 @@ def generate(
             raise ConfigError("eval generate needs prompts=AUDIO_FOLDER tokenizer=FOLDER model=FOLDER")
         save_config(cfg, out_dir)
         tokenizer = load_tokenizer(cfg.tokenizer)
-        continuer = UnitLMContinuer(UnitLM.from_pretrained(cfg.model))
+        continuer = UnitLMContinuer(UnitLM.from_pretrained(cfg.model), cfg.stop_at_eos)
         prompts, skipped = read_prompt_audio(cfg.prompts, cfg.prompt_seconds, cfg.max_prompts)
         asr = load_asr(cfg.asr)
         if cfg.text_lm:

@@ -50,17 +50,23 @@ class Transcriber(Protocol):
 
 
 class UnitLMContinuer:
-    """:class:`Continuer` over a :class:`spokenlm.models.unit_lm.UnitLM` with :func:`spokenlm.generate.sampling.sample`."""
+    """:class:`Continuer` over a :class:`spokenlm.models.unit_lm.UnitLM` with :func:`spokenlm.generate.sampling.sample`.
 
-    def __init__(self, model: Any) -> None:
+    Continuations are ``max_units`` long (EOS suppressed, as GSLM samples fixed-length
+    continuations) unless ``stop_at_eos``, where a row ends at the LM's EOS (possibly at once).
+    """
+
+    def __init__(self, model: Any, stop_at_eos: bool = False) -> None:
         self.model = model
+        self.stop_at_eos = stop_at_eos
 
     def continue_units(self, prompts: Sequence[np.ndarray], max_units: int, temperature: float, seed: int) -> list[np.ndarray]:
         from spokenlm.generate.sampling import sample
 
         vocab = self.model.vocab
         ids = [vocab.encode_units(p) for p in prompts]
-        new = sample(self.model, ids, max_units, temperature=temperature, seed=seed, units_only=True)
+        eos = None if self.stop_at_eos else -1
+        new = sample(self.model, ids, max_units, temperature=temperature, seed=seed, eos_id=eos, units_only=True)
         return [vocab.ids_to_units(n).numpy() for n in new]
 
 
@@ -93,6 +99,7 @@ class GenerateEvalConfig:
         continuation_seconds: continuation length, seconds of units at the tokenizer's frame rate.
         temperatures: sampling temperatures of the sweep.
         dedup: deduplicate prompt units (as the LM was trained).
+        stop_at_eos: let the LM end a continuation early with EOS (default: fixed-length continuations).
         prosody_samples: continuations per prompt for min-MAE (0 skips prosody).
         prosody_temperature: temperature of those samples.
         seed: sampling seed.
@@ -109,6 +116,7 @@ class GenerateEvalConfig:
     continuation_seconds: float = 6.0
     temperatures: list[float] = field(default_factory=lambda: [0.5, 0.7, 0.9, 1.1])
     dedup: bool = True
+    stop_at_eos: bool = False
     prosody_samples: int = 20
     prosody_temperature: float = 0.9
     seed: int = 0
@@ -167,14 +175,18 @@ def evaluate_generation(
             continuations = continuer.continue_units(units, max_units, temperature, config.seed + t_index)
             transcripts = []
             for prompt, continuation in zip(prompts, continuations):
-                wav, sr = voicer(continuation)
-                path = out_dir / "audio" / f"t{temperature:g}" / f"{prompt.prompt_id}.flac"
-                save_audio(path, wav, sr)
-                transcripts.append(asr.transcribe(wav, sr))
-                samples.append({"prompt_id": prompt.prompt_id, "temperature": temperature, "audio": str(path.relative_to(out_dir)),
-                                "prompt_audio": f"audio/prompts/{prompt.prompt_id}.flac", "transcript": transcripts[-1]})
+                sample = {"prompt_id": prompt.prompt_id, "temperature": temperature, "units": int(continuation.size),
+                          "prompt_audio": f"audio/prompts/{prompt.prompt_id}.flac", "audio": None, "transcript": ""}
+                if continuation.size:  # an empty continuation (the LM ended at once) is kept, with no audio and no words
+                    wav, sr = voicer(continuation)
+                    path = out_dir / "audio" / f"t{temperature:g}" / f"{prompt.prompt_id}.flac"
+                    save_audio(path, wav, sr)
+                    sample.update(audio=str(path.relative_to(out_dir)), transcript=asr.transcribe(wav, sr))
+                transcripts.append(sample["transcript"])
+                samples.append(sample)
                 progress.advance(task)
-            results["temperatures"].append({"temperature": temperature, **text_metrics(transcripts, text_lm)})
+            empty = sum(c.size == 0 for c in continuations)
+            results["temperatures"].append({"temperature": temperature, "empty_continuations": empty, **text_metrics(transcripts, text_lm)})
     results["samples"] = samples
     rows = results["temperatures"]
     finite = [r for r in rows if np.isfinite(r["vert"]) and np.isfinite(r["perplexity"])]
@@ -196,14 +208,14 @@ def prosody_metrics(
     sampled: list[list[np.ndarray]] = [[] for _ in prompts]
     for k in range(config.prosody_samples):
         for i, continuation in enumerate(continuer.continue_units(units, max_units, config.prosody_temperature, config.seed + 1000 + k)):
-            wav, sr = voicer(continuation)
-            sampled[i].append(log_f0(wav, sr))
+            if continuation.size:
+                sampled[i].append(log_f0(*voicer(continuation)))
     result = {
         "samples_per_prompt": config.prosody_samples,
-        "consistency": consistency(prompt_f0, [s[0] for s in sampled]),
+        "consistency": consistency([f for f, s in zip(prompt_f0, sampled) if s], [s[0] for s in sampled if s]),
         "expressiveness": expressiveness([c for s in sampled for c in s]),
     }
-    with_reference = [(log_f0(p.reference, p.sr), s) for p, s in zip(prompts, sampled) if p.reference.size > p.sr]
+    with_reference = [(log_f0(p.reference, p.sr), s) for p, s in zip(prompts, sampled) if s and p.reference.size > p.sr]
     if with_reference:
         result["min_mae"] = min_mae([r for r, _ in with_reference], [s for _, s in with_reference])
     return result

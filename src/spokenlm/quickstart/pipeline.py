@@ -257,7 +257,7 @@ def stage_generation(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
     text_lm = train_word_lm(read_sentences(paths["train_text"]))
     text_lm.save_pretrained(out_dir / "text_lm")
     results = evaluate_generation(
-        prompts, tokenizer, UnitLMContinuer(UnitLM.from_pretrained(paths["model"]).eval()), voicer,
+        prompts, tokenizer, UnitLMContinuer(UnitLM.from_pretrained(paths["model"]).eval(), config.generation.stop_at_eos), voicer,
         load_asr(config.generation.asr), text_lm, config.generation, out_dir,
     )
     results["skipped_prompts"] = skipped

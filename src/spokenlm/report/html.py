@@ -84,11 +84,14 @@ def generation_section(name: str, results: dict[str, Any], folder: Path, run_dir
         parts.append(table(list(results["prosody"]), [list(results["prosody"].values())]))
     shown = results.get("samples", [])[:max_players]
     for index, sample in enumerate(shown):
-        audio = folder / sample["audio"]
         prompt = folder / sample["prompt_audio"]
-        rel_audio, rel_prompt = audio.relative_to(run_dir).as_posix(), prompt.relative_to(run_dir).as_posix()
         label = f"{sample['prompt_id']} · T={sample['temperature']:g}"
         transcript = html.escape(sample.get("transcript", ""))
+        if sample.get("audio") is None:
+            parts.append(f'<div class="sample"><span>{html.escape(label)}</span><span>empty continuation (the LM ended at once)</span></div>')
+            continue
+        audio = folder / sample["audio"]
+        rel_audio, rel_prompt = audio.relative_to(run_dir).as_posix(), prompt.relative_to(run_dir).as_posix()
         parts.append(
             f'<div class="sample"><span>{html.escape(label)}</span>'
             f'<span>prompt <audio controls preload="none" src="{html.escape(rel_prompt)}"></audio></span>'
