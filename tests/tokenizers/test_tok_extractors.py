@@ -112,3 +112,29 @@ def test_tok_ct2_whisper_bundled_base(tmp_path):
     assert features.shape == (math.ceil(wav.size / 320), 512) and torch.isfinite(features).all()
     extractor.save_pretrained(tmp_path / "saved")
     assert torch.equal(load_extractor(tmp_path / "saved").extract(wav[:16000]), extractor.extract(wav[:16000]))
+
+
+@pytest.mark.parametrize("output, dim", [("posteriors", 40), ("bottleneck", 32)])
+def test_tok_phone_classifier_outputs_batching_and_round_trip(output, dim, fsdd_wavs, tmp_path):
+    from spokenlm.tokenizers.phone import PhoneTokenizer
+    from spokenlm.tokenizers.phone_model import PhoneClassifier, PhoneClassifierConfig
+
+    torch.manual_seed(0)
+    tokenizer = PhoneTokenizer(PhoneClassifier(PhoneClassifierConfig(channels=16, hidden=16)))
+    tokenizer.save_pretrained(tmp_path / "phones")
+    extractor = build_extractor({"type": "phone-classifier", "tokenizer": str(tmp_path / "phones"), "output": output})
+    wavs = fsdd_wavs[:3]
+    batch = extractor.extract_batch(wavs)
+    assert extractor.frame_rate == 50.0 and extractor.dim == dim
+    for wav, features in zip(wavs, batch):
+        assert features.shape == (tokenizer.model.config.output_frames(wav.size), dim)
+        assert torch.allclose(extractor.extract(wav), features, atol=1e-5)  # padding never leaks
+    if output == "posteriors":
+        assert torch.allclose(batch[0].sum(-1), torch.ones(len(batch[0])), atol=1e-5)
+        ids = tokenizer.encode(wavs[0], 16000)[0].ids[0]
+        np.testing.assert_array_equal(batch[0].argmax(-1).numpy(), ids)  # the tokens are the posteriors' argmax
+    extractor.save_pretrained(tmp_path / "saved")
+    (tmp_path / "phones" / "model.safetensors").unlink()  # the saved folder keeps its own copy
+    assert torch.equal(load_extractor(tmp_path / "saved").extract(wavs[0]), extractor.extract(wavs[0]))
+    with pytest.raises(ConfigError, match="not one of"):
+        build_extractor({"type": "phone-classifier", "tokenizer": str(tmp_path / "saved" / "phone_tokenizer"), "output": "logits"})

@@ -50,7 +50,7 @@ class PhoneTokenizer(SpeechTokenizer):
         self.vocab_size = model.config.num_phones
 
     @torch.no_grad()
-    def _forward(self, wavs: Sequence[np.ndarray]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def frame_outputs(self, wavs: Sequence[np.ndarray]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per utterance: (logits ``[T, P]``, bottleneck ``[T, 2·hidden]``) of waveforms at :attr:`sample_rate`."""
         mel, lengths = normalized_log_mel(list(wavs), self.model.config)
         logits, hidden = self.model(mel, lengths)
@@ -60,7 +60,7 @@ class PhoneTokenizer(SpeechTokenizer):
     def features(self, wavs: Sequence[np.ndarray], sr: int) -> list[torch.Tensor]:
         """Phone posteriors ``[T_i, P]`` (a posteriorgram) at :attr:`frame_rate` of mono waveforms at ``sr`` Hz."""
         batch = [resample(np.asarray(w, np.float32), sr, self.sample_rate) for w in wavs]
-        return [logits.softmax(dim=-1) for logits, _ in self._forward(batch)]
+        return [logits.softmax(dim=-1) for logits, _ in self.frame_outputs(batch)]
 
     def frame_units(self, wavs: Sequence[np.ndarray], sr: int) -> list[Tokens]:
         """Frame-level phone ids (never deduplicated): ``ids [1, T]`` at :attr:`frame_rate` Hz."""
@@ -68,7 +68,7 @@ class PhoneTokenizer(SpeechTokenizer):
         return self._frame_units(batch)
 
     def _frame_units(self, wavs: list[np.ndarray]) -> list[Tokens]:
-        return [Tokens(logits.argmax(dim=-1).numpy()[None, :], self.frame_rate, self.name) for logits, _ in self._forward(wavs)]
+        return [Tokens(logits.argmax(dim=-1).numpy()[None, :], self.frame_rate, self.name) for logits, _ in self.frame_outputs(wavs)]
 
     def _encode_batch(self, wavs: list[np.ndarray]) -> list[Tokens]:
         tokens = self._frame_units(wavs)
