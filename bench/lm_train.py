@@ -7,6 +7,7 @@ machine contention hits both sides alike, and the printed ratios compare medians
 
     python bench/lm_train.py                    # default tiny shape
     python bench/lm_train.py --dim 512 --layers 8 --seq-len 512 --rounds 3
+    python bench/lm_train.py --variants ours,ours+attn-dropout   # cost of attention-probability dropout
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ VARIANTS = {
     "hf+bf16": ("hf", False, True, {}),
     "ours-glibc": ("ours", False, False, {"SPOKENLM_MALLOC": "default"}),
     "ours": ("ours", False, False, {}),
+    "ours+attn-dropout": ("ours-attn-dropout", False, False, {}),
     "ours+compile": ("ours", True, False, {}),
     "ours+bf16": ("ours", False, True, {}),
     "ours+compile+bf16": ("ours", True, True, {}),
@@ -44,10 +46,11 @@ def build(impl: str, args: argparse.Namespace):
     from spokenlm.models import UnitLM, UnitLMConfig
 
     torch.manual_seed(0)
+    attention_dropout = 0.1 if impl == "ours-attn-dropout" else 0.0  # what the unfused attention path costs
     config = UnitLMConfig(n_units=args.units, dim=args.dim, n_layers=args.layers, n_heads=args.heads,
-                          ffn_dim=args.ffn, max_seq_len=args.seq_len, tie_embeddings=True)
+                          ffn_dim=args.ffn, max_seq_len=args.seq_len, tie_embeddings=True, attention_dropout=attention_dropout)
     ours = UnitLM(config)
-    if impl == "ours":
+    if impl.startswith("ours"):
         return ours, config
     from transformers import LlamaConfig, LlamaForCausalLM
 

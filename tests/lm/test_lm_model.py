@@ -25,6 +25,16 @@ def test_forward_shapes_single_and_multi_stream():
         multi(ids)
 
 
+@pytest.mark.parametrize("residual, attention", [(0.0, 0.5), (0.5, 0.0)])
+def test_residual_and_attention_dropout_are_separate(residual, attention):
+    model = tiny(dropout=residual, attention_dropout=attention)
+    ids = torch.randint(0, model.vocab.size, (2, 16))
+    assert torch.equal(model(ids), model(ids))  # eval: no dropout at all
+    model.train()
+    assert not torch.allclose(model(ids), model(ids))
+    assert model.blocks[0].attn.dropout == attention
+
+
 @pytest.mark.parametrize("kv_heads", [None, 2])
 def test_kv_cache_chunks_equal_full_forward(kv_heads):
     model = tiny(n_kv_heads=kv_heads)

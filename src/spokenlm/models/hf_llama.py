@@ -120,6 +120,7 @@ def export_llama(model: torch.nn.Module, directory: str | Path) -> Path:
         "rope_theta": config.rope_theta,
         "rope_parameters": {"rope_theta": config.rope_theta, "rope_type": "default"},
         "attention_bias": config.attention_bias,
+        "attention_dropout": config.attention_dropout,
         "mlp_bias": False,
         "tie_word_embeddings": config.tie_embeddings,
         "bos_token_id": vocab.bos_id,

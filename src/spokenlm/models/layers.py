@@ -62,7 +62,7 @@ class Attention(nn.Module):
         self.n_heads, self.n_kv_heads, self.head_dim = config.n_heads, config.kv_heads, config.per_head
         self.qkv = nn.Linear(config.dim, (self.n_heads + 2 * self.n_kv_heads) * self.head_dim, bias=config.attention_bias)
         self.out = nn.Linear(self.n_heads * self.head_dim, config.dim, bias=False)
-        self.dropout = config.dropout
+        self.dropout = config.attention_dropout
 
     def forward(
         self,
