@@ -64,6 +64,19 @@ def test_mixed_trainer_distils_a_teacher_and_skips_bad_files(tmp_path: Path, dat
     assert isinstance(load_tokenizer(tmp_path / "out"), MixedTokenizer)
 
 
+def test_mixed_trainer_distils_phone_posteriors(tmp_path: Path, data_dir: Path) -> None:
+    from spokenlm.tokenizers.phone import PhoneTokenizer
+    from spokenlm.tokenizers.phone_model import PhoneClassifier, PhoneClassifierConfig
+
+    torch.manual_seed(0)
+    PhoneTokenizer(PhoneClassifier(PhoneClassifierConfig(channels=8, hidden=8))).save_pretrained(tmp_path / "phones")
+    teacher = f"teacher={{type: phone-classifier, tokenizer: {tmp_path / 'phones'}}}"
+    tokenizer = TOKENIZER_TRAINERS.get("mixed")(None, [*TINY, _audio(data_dir), "steps=2", teacher], tmp_path / "out")
+    assert tokenizer.config.semantic_dim == 40  # SIL + 39 ARPAbet posteriors
+    assert load_tokenizer(tmp_path / "out").teacher["type"] == "phone-classifier"
+    assert all(0.0 <= row["semantic"] <= 2.0 for row in _losses(tmp_path / "out"))
+
+
 def test_trainer_rejects_a_recipe_of_another_type(tmp_path: Path, data_dir: Path) -> None:
     with pytest.raises(ConfigError, match="recipe type 'mixed'"):
         TOKENIZER_TRAINERS.get("codec")(None, ["type=mixed", _audio(data_dir)], tmp_path)
