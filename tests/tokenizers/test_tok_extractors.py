@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from spokenlm.audio.io import load_audio
-from spokenlm.errors import ConfigError, MissingDependencyError
+from spokenlm.errors import ConfigError, MissingDependencyError, SpokenLMError
 from spokenlm.tokenizers.extractors import build_extractor, load_extractor
 
 
@@ -138,3 +138,9 @@ def test_tok_phone_classifier_outputs_batching_and_round_trip(output, dim, fsdd_
     assert torch.equal(load_extractor(tmp_path / "saved").extract(wavs[0]), extractor.extract(wavs[0]))
     with pytest.raises(ConfigError, match="not one of"):
         build_extractor({"type": "phone-classifier", "tokenizer": str(tmp_path / "saved" / "phone_tokenizer"), "output": "logits"})
+    with pytest.raises(ConfigError, match="needs 'tokenizer'"):
+        build_extractor({"type": "phone-classifier"})
+    with pytest.raises(SpokenLMError, match="missing"):
+        build_extractor({"type": "phone-classifier", "tokenizer": str(tmp_path / "missing")})
+    with pytest.raises(SpokenLMError, match="mono"):
+        extractor.extract(np.stack([wavs[0], wavs[0]]))

@@ -55,13 +55,14 @@ def speaker_embeddings(wavs: list[np.ndarray], sr: int) -> np.ndarray:
     """
     import torch
 
+    if not wavs:
+        return np.zeros((0, EMBEDDING_DIM), np.float32)
     partials = [_partial_mels(wav, sr) for wav in wavs]
-    stacked = np.concatenate(partials) if partials else np.zeros((0, 160, 40), np.float32)
+    stacked = np.concatenate(partials)
     with torch.no_grad():
-        embedded = [_encoder()(torch.from_numpy(stacked[i : i + PARTIALS_PER_FORWARD])).numpy() for i in range(0, len(stacked), PARTIALS_PER_FORWARD)]
-    flat = np.concatenate(embedded) if embedded else np.zeros((0, EMBEDDING_DIM), np.float32)
+        flat = np.concatenate([_encoder()(torch.from_numpy(stacked[i : i + PARTIALS_PER_FORWARD])).numpy() for i in range(0, len(stacked), PARTIALS_PER_FORWARD)])
     bounds = np.cumsum([0] + [len(p) for p in partials])
-    means = np.stack([flat[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]) if partials else flat
+    means = np.stack([flat[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])])
     return (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
 
 

@@ -66,17 +66,14 @@ class PhoneClassifierExtractor(FeatureExtractor):
         model = self.tokenizer.model.config
         return model.num_phones if self.config.output == "posteriors" else 2 * model.hidden
 
-    def to(self, device: str | torch.device) -> PhoneClassifierExtractor:
-        return self  # the classifier is small and runs on the CPU
-
     def extract(self, wav: np.ndarray) -> torch.Tensor:
         return self.extract_batch([wav])[0]
 
     def extract_batch(self, wavs: list[np.ndarray]) -> list[torch.Tensor]:
-        outputs = self.tokenizer.frame_outputs([check_waveform(w) for w in wavs])
+        wavs = [check_waveform(w) for w in wavs]
         if self.config.output == "posteriors":
-            return [logits.softmax(dim=-1) for logits, _ in outputs]
-        return [hidden.contiguous() for _, hidden in outputs]
+            return self.tokenizer.features(wavs, self.sample_rate)
+        return [hidden.contiguous() for _, hidden in self.tokenizer.frame_outputs(wavs)]
 
     def save_pretrained(self, directory: str | Path) -> Path:
         directory = Path(directory)
