@@ -45,7 +45,8 @@ def _resynth_config(out_dir: Path, config: Path | None, overrides: list[str] | N
 def resynth(out_dir: Path = OUT_DIR_ARGUMENT, config: Path | None = CONFIG_OPTION, overrides: list[str] | None = OVERRIDES_ARGUMENT) -> None:
     """Audio → tokens → audio for files or a manifest: writes OUT_DIR/audio/<id>.wav and resynth.csv.
 
-    Required: tokenizer=DIR vocoder=DIR and data.audio=[GLOB] or data.manifest=CUTS.
+    Required: tokenizer=DIR and data.audio=[GLOB] or data.manifest=CUTS; vocoder=DIR unless the
+    tokenizer decodes its own tokens (codec, mixed, mel); codebooks=N keeps the first N codebooks.
     speaker=source|none|NAME, use_f0=true|false, predict_durations=true voices predicted durations.
     Unusable inputs are skipped and counted.
     """

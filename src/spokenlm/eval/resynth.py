@@ -40,14 +40,16 @@ class ResynthConfig:
 
     Attributes:
         tokenizer: tokenizer folder (audio → tokens).
-        vocoder: vocoder folder (tokens → audio); its tokenizer must match.
+        vocoder: vocoder folder (tokens → audio); its tokenizer must match. Empty: the tokenizer
+            decodes its own tokens (codecs, mel tokenizers).
+        codebooks: multi-codebook tokenizers (codecs, residual mel k-means): keep only the first N codebooks.
         data: utterances (lhotse manifest and/or audio globs).
         references: optional ``id|…|text`` file of reference transcripts.
         out_dir: where audio, the CSV and the summary go.
         speaker: ``"none"``, ``"source"`` (d-vector of the input, for d-vector vocoders) or a speaker-table name.
         use_f0: condition on the input's F0 (vocoders with F0 bins).
         predict_durations: drop the tokens' durations and voice predicted ones (tests the duration model).
-        mel_vocoder: override a unit-mel vocoder's mel vocoder (``hifigan-universal`` / ``griffin-lim``).
+        mel_vocoder: override the mel vocoder (``hifigan-universal`` / ``griffin-lim``) of a unit-mel vocoder or a mel tokenizer.
         asr: ``"whisper"`` or ``"pocketsphinx"``; ``asr_model_dir`` overrides the packaged Whisper base.
         speaker_similarity / dnsmos / f0: which metrics to compute (ASR always runs in evaluation).
         save_audio: write ``audio/<id>.wav``.
@@ -55,6 +57,7 @@ class ResynthConfig:
 
     tokenizer: str = ""
     vocoder: str = ""
+    codebooks: int | None = None
     data: AudioDataConfig = field(default_factory=AudioDataConfig)
     references: str | None = None
     out_dir: str = "resynth"
@@ -72,7 +75,7 @@ class ResynthConfig:
 
 @dataclass
 class Resynthesizer:
-    """A tokenizer + vocoder pair and how to condition the vocoder."""
+    """A tokenizer + vocoder pair and how to condition the vocoder (``vocoder=None``: the tokenizer decodes)."""
 
     tokenizer: Any
     vocoder: Any
@@ -85,15 +88,33 @@ class Resynthesizer:
         from spokenlm.tokenizers.base import load_tokenizer
         from spokenlm.vocoders import load_vocoder
 
-        if not config.tokenizer or not config.vocoder:
-            raise SpokenLMError("set tokenizer=<folder> and vocoder=<folder>")
+        if not config.tokenizer:
+            raise SpokenLMError("set tokenizer=<folder> (and vocoder=<folder> unless the tokenizer decodes its own tokens)")
+        tokenizer = load_tokenizer(config.tokenizer)
+        if config.codebooks is not None:
+            if not hasattr(tokenizer, "with_num_codebooks"):
+                raise SpokenLMError(f"codebooks={config.codebooks}: tokenizer {tokenizer.name!r} has a single stream")
+            tokenizer = tokenizer.with_num_codebooks(config.codebooks)
+        if not config.vocoder:
+            if not tokenizer.has_decoder:
+                raise SpokenLMError(f"tokenizer {tokenizer.name!r} has no decoder: set vocoder=<folder>")
+            if config.mel_vocoder is not None:
+                if not hasattr(tokenizer, "with_mel_vocoder"):
+                    raise SpokenLMError(f"mel_vocoder applies to unit-mel vocoders and mel tokenizers, not tokenizer {tokenizer.name!r}")
+                tokenizer = tokenizer.with_mel_vocoder(config.mel_vocoder)
+            return cls(tokenizer, None)
         vocoder = load_vocoder(config.vocoder)
         if config.mel_vocoder is not None:
             if vocoder.config.kind != "unit-mel":
                 raise SpokenLMError(f"mel_vocoder applies to unit-mel vocoders, not {vocoder.config.kind}")
             vocoder.config.mel_vocoder = config.mel_vocoder
             vocoder.config.validate()
-        return cls(load_tokenizer(config.tokenizer), vocoder, config.speaker, config.use_f0, config.predict_durations)
+        return cls(tokenizer, vocoder, config.speaker, config.use_f0, config.predict_durations)
+
+    @property
+    def sample_rate(self) -> int:
+        """Rate (Hz) of the resynthesized audio."""
+        return self.tokenizer.sample_rate if self.vocoder is None else self.vocoder.sample_rate
 
     def conditioning(self, wav: np.ndarray, sr: int, frame_rate: float) -> tuple[Any, np.ndarray | None]:
         """(speaker, F0 track at the token rate) for the vocoder, from the input ``wav`` ``[samples]`` at ``sr`` Hz."""
@@ -113,8 +134,12 @@ class Resynthesizer:
         return speaker, f0
 
     def __call__(self, wav: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
-        """Resynthesize mono ``wav`` ``[samples]`` at ``sr`` Hz → (waveform at ``vocoder.sample_rate``, vocoder seconds)."""
+        """Resynthesize mono ``wav`` ``[samples]`` at ``sr`` Hz → (waveform at :attr:`sample_rate`, vocoder or decoder seconds)."""
         tokens = self.tokenizer.encode(wav, sr)[0]
+        if self.vocoder is None:
+            start = time.perf_counter()
+            out = self.tokenizer.decode(tokens)
+            return out, time.perf_counter() - start
         speaker, f0 = self.conditioning(wav, sr, tokens.frame_rate)
         start = time.perf_counter()
         out = self.vocoder(tokens, speaker=speaker, f0=f0, predict_durations=self.predict_durations)
@@ -253,9 +278,9 @@ def run_resynthesis(config: ResynthConfig, evaluate: bool = False) -> dict[str, 
             continue
         row: dict[str, Any] = {"id": item.id, "seconds": len(wav) / sr, "vocoder_seconds": seconds, "rtf": seconds / (len(wav) / sr)}
         if config.save_audio:
-            save_audio(out_dir / AUDIO_DIR / f"{item.id}.wav", out, resynth.vocoder.sample_rate)
+            save_audio(out_dir / AUDIO_DIR / f"{item.id}.wav", out, resynth.sample_rate)
         if asr is not None:
-            row.update(_utterance_metrics(config, asr, wav, sr, out, resynth.vocoder.sample_rate, reference_text(item, references)))
+            row.update(_utterance_metrics(config, asr, wav, sr, out, resynth.sample_rate, reference_text(item, references)))
         _append_row(rows_path, row)
     summary = summarize(rows_path, len(skipped)) if rows_path.is_file() else {"utterances": 0, "skipped": len(skipped)}
     summary["skipped_examples"] = skipped[:5]

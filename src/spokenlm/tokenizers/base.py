@@ -63,6 +63,11 @@ class SpeechTokenizer(ABC):
         """Tokens → waveform ``[samples]`` at ``self.sample_rate``; only tokenizers with a decoder have it."""
         raise SpokenLMError(f"tokenizer {self.name!r} has no decoder; use a vocoder (spokenlm.vocoders)")
 
+    @property
+    def has_decoder(self) -> bool:
+        """Whether :meth:`decode` turns this tokenizer's tokens back into audio (codecs, mel tokenizers)."""
+        return type(self).decode is not SpeechTokenizer.decode
+
     @abstractmethod
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write ``config.json`` (with ``"type"``) and weights into ``directory`` atomically."""
