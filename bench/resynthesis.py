@@ -10,8 +10,9 @@ FSDD takes 1-4) plus a multi-voice TTS corpus of Harvard sentences:
   first 4 and 2 codebooks → HiFi-GAN V1 universal;
 * ``mfcc-km100 + unit-mel`` (the floor): MFCC k-means units, deduplicated, voiced by a
   unit→mel vocoder trained here (recipes/vocoder-unit-mel-tiny.yaml, d-vector speaker) →
-  HiFi-GAN V1 universal;
-* any ``--pair NAME=TOKENIZER[,VOCODER]`` trained elsewhere.
+  HiFi-GAN V1 universal, and → Griffin-Lim;
+* any ``--pair NAME=TOKENIZER[,VOCODER[,MEL_VOCODER]]`` trained elsewhere (MEL_VOCODER: a unit-mel
+  vocoder's or mel tokenizer's ``griffin-lim`` / ``hifigan-universal``).
 
 Every row is ``spokenlm eval resynth`` (Whisper-base WER/CER against the LJSpeech text and
 against Whisper on the original, resemblyzer speaker similarity, DNSMOS, decoder RTF); the
@@ -79,7 +80,7 @@ def main() -> None:
     parser.add_argument("--tts-sentences", type=int, default=300, help="Harvard sentences of the TTS part of the training corpus")
     parser.add_argument("--vocoder-steps", type=int, default=1500, help="steps of the floor's unit-mel vocoder")
     parser.add_argument("--rvq-codebooks", type=int, nargs="+", default=[2, 4, 8], help="residual mel codebooks to score")
-    parser.add_argument("--pair", action="append", default=[], help="NAME=TOKENIZER[,VOCODER] trained elsewhere (repeatable)")
+    parser.add_argument("--pair", action="append", default=[], help="NAME=TOKENIZER[,VOCODER[,MEL_VOCODER]] trained elsewhere (repeatable)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -106,11 +107,12 @@ def main() -> None:
     pairs += [(f"mel-rvq k={k}", out / "mel-rvq", None, k, None) for k in sorted(args.rvq_codebooks, reverse=True)]
     train_tokenizer("kmeans", "tokenizer-mfcc-km.yaml", data, out / "mfcc-km100")
     vocoder = train_floor_vocoder(out / "mfcc-km100", manifest, args.vocoder_steps, out / "mfcc-km100-unit-mel")
-    pairs.append(("mfcc-km100 + unit-mel (floor)", out / "mfcc-km100", vocoder, None, None))
+    pairs += [("mfcc-km100 + unit-mel (floor)", out / "mfcc-km100", vocoder, None, None),
+              ("mfcc-km100 + unit-mel → griffin-lim", out / "mfcc-km100", vocoder, None, "griffin-lim")]
     for spec in args.pair:
         name, _, paths = spec.partition("=")
-        tokenizer, _, vocoder_dir = paths.partition(",")
-        pairs.append((name, Path(tokenizer), Path(vocoder_dir) if vocoder_dir else None, None, None))
+        tokenizer, vocoder_dir, mel_vocoder = (paths.split(",") + ["", ""])[:3]
+        pairs.append((name, Path(tokenizer), Path(vocoder_dir) if vocoder_dir else None, None, mel_vocoder or None))
 
     rows = []
     for name, tokenizer, vocoder_dir, codebooks, mel_vocoder in pairs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import torch
 
 from spokenlm.tokenizers import load_tokenizer
 from spokenlm.tokenizers.extractors import load_extractor
+from spokenlm.tokenizers.extractors.own_hubert import OwnHubertExtractor
 from spokenlm.tokenizers.hubert.model import HubertConfig, HubertModel, span_mask
 from spokenlm.tokenizers.hubert.train import HubertTrainConfig, train_hubert_tokenizer, train_iteration
 
@@ -30,6 +32,27 @@ def test_tok_hubert_shapes_and_frame_rate():
     states = model.hidden_states(torch.zeros(2, 16000))
     assert len(states) == TINY.layers + 1 and states[-1].shape == (2, 49, 32)
     assert model.num_frames(16000) == 49 and TINY.hop_length == 320
+
+
+def test_tok_hubert_mel_frontend_frames_match_conv_and_survive_save_load(tmp_path, fsdd_wavs):
+    mel = dataclasses.replace(TINY, frontend="mel", mel_bins=24)
+    model = HubertModel(mel)
+    for samples in (400, 8000, 16000, 16319):
+        assert model.num_frames(samples) == HubertModel(TINY).num_frames(samples)
+        assert model.hidden_states(torch.zeros(1, samples))[-1].shape[1] == model.num_frames(samples)
+    frames = model.waveform_encoder(torch.from_numpy(fsdd_wavs[0][None]))  # [1, T, 24], per-band normalised
+    assert frames.shape == (1, model.num_frames(len(fsdd_wavs[0])), 24)
+    std = frames.std(1)[0]
+    assert torch.allclose(frames.mean(1), torch.zeros(24), atol=1e-4)
+    assert bool((((std - 1).abs() < 1e-3) | (std < 1e-3)).all()) and int((std > 0.5).sum()) >= 12  # bands above 4 kHz of 8 kHz audio are constant
+    extractor = OwnHubertExtractor.from_model(model, layer=1)
+    extractor.save_pretrained(tmp_path / "enc")
+    loaded = load_extractor(tmp_path / "enc")
+    features = extractor.extract(fsdd_wavs[0])
+    assert loaded.config.frontend == "mel" and torch.equal(loaded.extract(fsdd_wavs[0]), features)
+    assert features.shape == (model.num_frames(len(fsdd_wavs[0])), TINY.dim)
+    with pytest.raises(ValueError, match="frontend"):
+        HubertConfig(frontend="fbank")
 
 
 def test_tok_span_mask_covers_spans():

@@ -41,7 +41,8 @@ class OwnHubertExtractor(HopExtractor):
     @torch.no_grad()
     def extract(self, wav: np.ndarray) -> torch.Tensor:
         wav = check_waveform(wav)
-        wav = pad_to_receptive_field(wav, receptive_field(self.config.conv_kernels, self.config.conv_strides))
+        c = self.config
+        wav = pad_to_receptive_field(wav, c.mel_window if c.frontend == "mel" else receptive_field(c.conv_kernels, c.conv_strides))
         device = next(self.model.parameters()).device
         states = self.model.hidden_states(torch.from_numpy(wav)[None].to(device), upto=self.config.layer)
         return states[self.config.layer][0].cpu().contiguous()

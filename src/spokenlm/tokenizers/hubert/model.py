@@ -21,8 +21,15 @@ class HubertConfig:
 
     Attributes:
         sample_rate: input rate, Hz.
+        frontend: ``"conv"`` (HuBERT's strided convolutions over the waveform) or ``"mel"``
+            (log-mel frames normalised per utterance and mel band, as MelHuBERT; much cheaper to train).
         conv_channels: channels of every conv layer.
-        conv_kernels / conv_strides: per conv layer, samples (first) then frames.
+        conv_kernels / conv_strides: per conv layer, samples (first) then frames; their stride
+            product is the hop of both front-ends.
+        mel_bins / mel_window: ``"mel"`` front-end: mel bands and analysis window (samples).
+        mel_warp: ``"mel"`` front-end, training only: each utterance's mel axis is stretched by a
+            random factor in ``[1 - mel_warp, 1 + mel_warp]`` (vocal-tract-length perturbation), while its
+            targets stay those of the unwarped audio — the speaker perturbation of ContentVec; 0 = off.
         dim: transformer width D.
         layers / heads / ffn_dim: transformer depth, attention heads, feed-forward width.
         pos_conv_kernel / pos_conv_groups: convolutional positional embedding.
@@ -36,9 +43,13 @@ class HubertConfig:
     """
 
     sample_rate: int = 16000
+    frontend: str = "conv"
     conv_channels: int = 512
     conv_kernels: list[int] = field(default_factory=lambda: [10, 3, 3, 3, 3, 2, 2])
     conv_strides: list[int] = field(default_factory=lambda: [5, 2, 2, 2, 2, 2, 2])
+    mel_bins: int = 80
+    mel_window: int = 400
+    mel_warp: float = 0.0
     dim: int = 768
     layers: int = 12
     heads: int = 12
@@ -53,10 +64,19 @@ class HubertConfig:
     logit_temperature: float = 0.1
     layer: int = 6
 
+    def __post_init__(self) -> None:
+        if self.frontend not in ("conv", "mel"):
+            raise ValueError(f"frontend must be 'conv' or 'mel', got {self.frontend!r}")
+
     @property
     def hop_length(self) -> int:
         """Samples per output frame."""
         return math.prod(self.conv_strides)
+
+    @property
+    def frontend_dim(self) -> int:
+        """Channels of the front-end's frames."""
+        return self.conv_channels if self.frontend == "conv" else self.mel_bins
 
 
 class ConvWaveformEncoder(nn.Module):
@@ -75,6 +95,46 @@ class ConvWaveformEncoder(nn.Module):
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         return self.blocks(wav.unsqueeze(1)).transpose(1, 2)
+
+
+class LogMelFrontend(nn.Module):
+    """``[B, S]`` samples → log-mel ``[B, T, mel_bins]`` (window ``mel_window``, hop ``hop_length``, no centring),
+    each band normalised to zero mean and unit variance over the utterance; in training, mel axes
+    are randomly warped by up to ``mel_warp``.
+
+    ``T = (S - mel_window) // hop_length + 1``, the same count rule as the conv stack.
+    """
+
+    def __init__(self, config: HubertConfig) -> None:
+        super().__init__()
+        from spokenlm.audio.features import MelConfig
+
+        self.mel = MelConfig(sample_rate=config.sample_rate, n_fft=config.mel_window, hop_length=config.hop_length,
+                             n_mels=config.mel_bins, center=False)
+        self.warp = config.mel_warp
+
+    def warp_bands(self, frames: torch.Tensor) -> torch.Tensor:
+        """Stretch each item's mel axis of ``[B, mel_bins, T]`` by a random factor (linear interpolation, edges clamped)."""
+        bins = frames.shape[1]
+        factors = 1.0 + (2.0 * torch.rand(frames.shape[0], 1) - 1.0) * self.warp  # [B, 1]
+        positions = (torch.arange(bins, dtype=torch.float32)[None] / factors).clamp(0, bins - 1)  # [B, bins]
+        low = positions.floor().long()
+        high = (low + 1).clamp(max=bins - 1)
+        weight = (positions - low).to(frames)[..., None]  # [B, bins, 1]
+
+        def bands(index: torch.Tensor) -> torch.Tensor:
+            return frames.gather(1, index.to(frames.device)[..., None].expand(-1, -1, frames.shape[2]))
+
+        return bands(low) * (1 - weight) + bands(high) * weight
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        from spokenlm.audio.features import log_mel
+
+        frames = log_mel(wav.float(), self.mel)  # [B, mel_bins, T]
+        if self.training and self.warp > 0:
+            frames = self.warp_bands(frames)
+        frames = (frames - frames.mean(dim=-1, keepdim=True)) / (frames.std(dim=-1, keepdim=True) + 1e-5)
+        return frames.transpose(1, 2).to(wav.dtype)
 
 
 class ConvPositionalEmbedding(nn.Module):
@@ -110,9 +170,9 @@ class HubertModel(nn.Module):
     def __init__(self, config: HubertConfig) -> None:
         super().__init__()
         self.config = config
-        self.waveform_encoder = ConvWaveformEncoder(config)
-        self.feature_norm = nn.LayerNorm(config.conv_channels)
-        self.feature_projection = nn.Linear(config.conv_channels, config.dim)
+        self.waveform_encoder = ConvWaveformEncoder(config) if config.frontend == "conv" else LogMelFrontend(config)
+        self.feature_norm = nn.LayerNorm(config.frontend_dim)
+        self.feature_projection = nn.Linear(config.frontend_dim, config.dim)
         self.mask_embedding = nn.Parameter(torch.empty(config.dim).uniform_())
         self.positional = ConvPositionalEmbedding(config)
         self.input_norm = nn.LayerNorm(config.dim)
@@ -129,6 +189,8 @@ class HubertModel(nn.Module):
     def num_frames(self, num_samples: int) -> int:
         """T produced from ``num_samples`` samples."""
         length = num_samples
+        if self.config.frontend == "mel":
+            return max((length - self.config.mel_window) // self.config.hop_length + 1, 0)
         for kernel, stride in zip(self.config.conv_kernels, self.config.conv_strides, strict=True):
             length = (length - kernel) // stride + 1
         return max(length, 0)
