@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--hubert-override", action="append", default=[], help="recipe override for HuBERT (repeatable), e.g. model.dim=192")
     parser.add_argument("--hubert-layers", type=int, nargs="*", default=[],
                         help="transformer layers to score HuBERT units from (default: the recipe's feature layer)")
+    parser.add_argument("--hubert-every-iteration", action="store_true", help="score every pre-training iteration, not only the last")
     parser.add_argument("--kmeans-algorithm", choices=["minibatch", "full"], default="minibatch", help="k-means of every extractor")
     parser.add_argument("--kmeans-init", type=int, default=1, help="k-means++ restarts of every extractor")
     parser.add_argument("--tts-sentences", type=int, default=100)
@@ -229,8 +230,11 @@ def main() -> None:
     if args.hubert_steps:
         stage("hubert training")
         name, encoder = train_hubert(out / "hubert", args.hubert_steps, mixed_corpus, args.hubert_override)
-        for layer in args.hubert_layers or [None]:
-            extractors[name if layer is None else f"{name} L{layer}"] = load_extractor(encoder, layer=layer)
+        last = int(name.removeprefix("hubert-iter"))
+        for iteration in range(1 if args.hubert_every_iteration else last, last + 1):
+            for layer in args.hubert_layers or [None]:
+                label = f"hubert-iter{iteration}" + ("" if layer is None else f" L{layer}")
+                extractors[label] = load_extractor(encoder.parents[1] / f"iter{iteration}" / "encoder", layer=layer)
         done("hubert training")
     phones = {}
     for variant, cuts in (("phone-tts", tts_dir / "cuts.jsonl.gz"), ("phone-mix", mixed_corpus)):

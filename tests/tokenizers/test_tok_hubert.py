@@ -90,7 +90,7 @@ def test_tok_hubert_two_iterations_to_tokenizer(tmp_path):
     overrides = [
         *TINY_OVERRIDES, f"data.audio=['{REPO}/tests/data/fsdd/[0-2]_*_0.flac']", "train.steps=4", "train.batch_size=2",
         "train.crop_seconds=0.5", "train.warmup_steps=1", "train.checkpoint_every=2", "target_clusters=[6,8]",
-        "target_layer=1", "target_kmeans.algorithm=full", "kmeans.algorithm=full", "kmeans.k=10", "name=hubert-test",
+        "iterations=2", "target_layer=1", "target_kmeans.algorithm=full", "kmeans.algorithm=full", "kmeans.k=10", "name=hubert-test",
     ]
     out = tmp_path / "hubert"
     tokenizer = train_hubert_tokenizer(REPO / "recipes" / "tokenizer-hubert-tiny.yaml", overrides, out)
