@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +103,12 @@ def test_tok_hubert_two_iterations_to_tokenizer(tmp_path):
     wav = np.random.default_rng(0).normal(0, 0.1, 8000).astype(np.float32)
     assert loaded.name == "hubert-test" and loaded.vocab_size == 10 and loaded.frame_rate == 50.0
     assert np.array_equal(loaded.encode(wav, 16000)[0].ids, tokenizer.encode(wav, 16000)[0].ids)
+    assert iteration2.config.frontend == "mel" and iteration2.config.mel_warp > 0  # the recipe's CPU-scale front-end
+    np.save(tmp_path / "wav.npy", wav)
+    script = (f"import numpy as np; from spokenlm.tokenizers import load_tokenizer; t = load_tokenizer({str(out)!r});"
+              f"np.save({str(tmp_path / 'ids.npy')!r}, t.encode(np.load({str(tmp_path / 'wav.npy')!r}), 16000)[0].ids)")
+    subprocess.run([sys.executable, "-c", script], check=True)
+    assert np.array_equal(np.load(tmp_path / "ids.npy"), tokenizer.encode(wav, 16000)[0].ids)
     # rerunning finds every iteration done and only refits k-means
     train_hubert_tokenizer(REPO / "recipes" / "tokenizer-hubert-tiny.yaml", overrides, out)
     steps = [json.loads(line)["step"] for line in (out / "train" / "iter1" / "metrics.jsonl").read_text().splitlines()]
