@@ -19,6 +19,7 @@ from spokenlm.tokenizers.base import load_tokenizer
 from spokenlm.tokenizers.mel import MelTokenizer, mel_frames
 from spokenlm.tokenizers.mel_quantizers import ChannelBinQuantizer, ResidualKMeansQuantizer
 from spokenlm.tokenizers.mel_train import MelTokenizerRecipe, fit_mel_tokenizer
+from spokenlm.tokens import Tokens
 
 SR = 22050
 
@@ -68,6 +69,8 @@ def test_tok_mel_rvq_more_codebooks_less_error(lj_wavs: list[np.ndarray], tmp_pa
         assert tokens.ids.shape == (k, frames.shape[0]) and coder.bitrate == pytest.approx(k * 6 * SR / 256)
         errors.append(float((coder.decode_mel(tokens).T - frames).abs().mean()))
     assert errors[0] > errors[1] > errors[2]
+    with pytest.raises(SpokenLMError, match=r"ids must lie in 0..63"):
+        tokenizer.decode_mel(Tokens(np.array([[3, 64]]), tokenizer.frame_rate))
     deduplicated = tokenizer.encode(lj_wavs[7], SR)[0].deduplicated()
     assert torch.equal(tokenizer.decode_mel(deduplicated), tokenizer.decode_mel(tokenizer.encode(lj_wavs[7], SR)[0]))
 

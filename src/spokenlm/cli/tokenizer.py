@@ -18,7 +18,7 @@ def train_tokenizer(
 ) -> None:
     """Train a speech tokenizer from a recipe (recipes/tokenizer-*.yaml); its `type` picks the trainer.
 
-    Types: `kmeans` (an extractor + k-means; extractors: mfcc, log-mel, hubert, hf-ssl, hf-whisper, ct2-whisper, saved), `hubert` (our own HuBERT-style encoder: masked-prediction iterations, then k-means; resumable: rerun the same command after an interruption), and the types other modules register (phone, codec, mixed …).
+    Types: `kmeans` (an extractor + k-means; extractors: mfcc, log-mel, hubert, hf-ssl, hf-whisper, ct2-whisper, saved), `hubert` (our own HuBERT-style encoder: masked-prediction iterations, then k-means; resumable: rerun the same command after an interruption), `mel` (quantized HiFi-GAN log-mel: dMel bins or residual k-means, decoded by HiFi-GAN V1; no gradient training), and the types other modules register (phone, codec, mixed …).
 
     The resolved recipe is written to OUT/recipe.yaml; load the result with `--tokenizer OUT`.
     """

@@ -63,8 +63,8 @@ def eval_resynth(out_dir: Path = OUT_DIR_ARGUMENT, config: Path | None = CONFIG_
     """Score resynthesis: WER/CER vs reference text and vs ASR(original), speaker similarity, DNSMOS, F0, RTF.
 
     Same inputs as `spokenlm resynth`, plus references=FILE (id|...|text lines) when the data has no
-    transcripts; asr=whisper|pocketsphinx; mel_vocoder=griffin-lim|hifigan-universal swaps a unit-mel
-    vocoder's mel vocoder. Writes OUT_DIR/resynth.csv (one row per utterance) and summary.json.
+    transcripts; asr=whisper|pocketsphinx; mel_vocoder=griffin-lim|hifigan-universal swaps the mel vocoder
+    of a unit-mel vocoder or a mel tokenizer. Writes OUT_DIR/resynth.csv (one row per utterance) and summary.json.
     """
     from spokenlm.eval.resynth import run_resynthesis
 

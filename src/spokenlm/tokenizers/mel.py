@@ -92,13 +92,15 @@ class MelTokenizer(SpeechTokenizer):
         return [Tokens(self._quantize(mel_frames(w)).numpy(), self.frame_rate, self.name) for w in wavs]
 
     def decode_mel(self, tokens: Tokens) -> torch.Tensor:
-        """ids ``[K, T]`` → log-mel ``[80, T]`` (durations of deduplicated tokens are expanded first)."""
+        """ids ``[K, T]`` → log-mel ``[80, T']`` (``T' = T``, or the sum of the durations of deduplicated tokens)."""
+        if tokens.ids.size and not 0 <= int(tokens.ids.min()) <= int(tokens.ids.max()) < self.vocab_size:
+            raise SpokenLMError(f"{self.name}: token ids must lie in 0..{self.vocab_size - 1}, got {tokens.ids.min()}..{tokens.ids.max()}")
         ids = torch.from_numpy(tokens.ids if tokens.durations is None else np.repeat(tokens.ids, tokens.durations, axis=1))
         return self.quantizer.dequantize(ids).T
 
     @torch.no_grad()
     def decode(self, tokens: Tokens) -> np.ndarray:
-        """Waveform ``[T * 256]`` at 22.05 kHz from ``tokens`` through the mel vocoder."""
+        """Waveform ``[T' * 256]`` at 22.05 kHz (``T'`` mel frames, see :meth:`decode_mel`) through the mel vocoder."""
         if len(tokens) == 0:
             raise SpokenLMError(f"{self.name}: cannot decode an empty token sequence")
         if self._vocoder is None:
