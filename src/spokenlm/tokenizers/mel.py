@@ -64,6 +64,7 @@ class MelTokenizer(SpeechTokenizer):
         self.sample_rate = HIFIGAN_MEL.sample_rate
         self.frame_rate = HIFIGAN_MEL.sample_rate / HIFIGAN_MEL.hop_length
         self.vocab_size = quantizer.vocab_size
+        self.num_codebooks = num_codebooks
         self.num_streams = quantizer.num_streams if num_codebooks is None else num_codebooks
         self._vocoder: Callable[[torch.Tensor], torch.Tensor] | None = None
 
@@ -80,13 +81,12 @@ class MelTokenizer(SpeechTokenizer):
 
     def with_mel_vocoder(self, mel_vocoder: str) -> MelTokenizer:
         """The same tokens voiced by another mel vocoder (``"hifigan-universal"`` or ``"griffin-lim"``)."""
-        num_codebooks = self.num_streams if isinstance(self.quantizer, ResidualKMeansQuantizer) else None
-        return MelTokenizer(self.quantizer, self.name, mel_vocoder, num_codebooks)
+        return MelTokenizer(self.quantizer, self.name, mel_vocoder, self.num_codebooks)
 
     def _quantize(self, frames: torch.Tensor) -> torch.Tensor:
-        if isinstance(self.quantizer, ResidualKMeansQuantizer):
-            return self.quantizer.quantize(frames, self.num_streams)
-        return self.quantizer.quantize(frames)
+        if self.num_codebooks is None:
+            return self.quantizer.quantize(frames)
+        return self.quantizer.quantize(frames, self.num_codebooks)
 
     def _encode_batch(self, wavs: list[np.ndarray]) -> list[Tokens]:
         return [Tokens(self._quantize(mel_frames(w)).numpy(), self.frame_rate, self.name) for w in wavs]
@@ -110,8 +110,7 @@ class MelTokenizer(SpeechTokenizer):
         return self._vocoder(self.decode_mel(tokens)[None])[0].numpy()
 
     def config_dict(self) -> dict:
-        kind = "rvq" if isinstance(self.quantizer, ResidualKMeansQuantizer) else "bins"
-        return {"type": "mel", "name": self.name, "quantizer": kind, "vocab_size": self.vocab_size, "num_streams": self.num_streams,
+        return {"type": "mel", "name": self.name, "quantizer": self.quantizer.kind, "vocab_size": self.vocab_size, "num_streams": self.num_streams,
                 "mel_vocoder": self.mel_vocoder_name, "sample_rate": self.sample_rate, "frame_rate": self.frame_rate}
 
     def save_pretrained(self, directory: str | Path) -> Path:
@@ -129,9 +128,6 @@ class MelTokenizer(SpeechTokenizer):
         directory = Path(directory)
         config = json.loads((directory / "config.json").read_text())
         state = load_file(str(directory / WEIGHTS_NAME))
-        if config["quantizer"] == "rvq":
-            quantizer: MelQuantizer = ResidualKMeansQuantizer.from_state(state)
-            num_codebooks = config["num_streams"]
-        else:
-            quantizer, num_codebooks = ChannelBinQuantizer.from_state(state, config["vocab_size"]), None
-        return cls(quantizer, config["name"], config["mel_vocoder"], num_codebooks)
+        if config["quantizer"] == ResidualKMeansQuantizer.kind:
+            return cls(ResidualKMeansQuantizer.from_state(state), config["name"], config["mel_vocoder"], config["num_streams"])
+        return cls(ChannelBinQuantizer.from_state(state, config["vocab_size"]), config["name"], config["mel_vocoder"])

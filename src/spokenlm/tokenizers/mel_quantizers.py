@@ -12,14 +12,16 @@ Both store their tables as float32 tensors (:meth:`state`) for safetensors.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from spokenlm.errors import SpokenLMError
+from spokenlm.tokenizers.quantizer import KMeansConfig, KMeansQuantizer
 
 
 class ChannelBinQuantizer:
     """Per-channel uniform bins. ``low``/``high``: ``[C]`` log-mel range (natural log units) covered by the bins."""
+
+    kind = "bins"
 
     def __init__(self, low: torch.Tensor, high: torch.Tensor, bins: int) -> None:
         if bins < 2:
@@ -66,62 +68,56 @@ class ChannelBinQuantizer:
 
 
 class ResidualKMeansQuantizer:
-    """Residual k-means. ``codebooks``: ``[K, V, C]`` (K codebooks of V centroids over C channels)."""
+    """Residual k-means: one :class:`~spokenlm.tokenizers.quantizer.KMeansQuantizer` per codebook.
 
-    def __init__(self, codebooks: torch.Tensor, chunk: int = 8192) -> None:
+    ``codebooks``: ``[K, V, C]`` (K codebooks of V centroids over C channels).
+    """
+
+    kind = "rvq"
+
+    def __init__(self, codebooks: torch.Tensor) -> None:
         if codebooks.dim() != 3:
             raise SpokenLMError(f"codebooks must be [K, V, C], got {tuple(codebooks.shape)}")
-        self.codebooks = codebooks.float().contiguous()
-        self.chunk = chunk
-        self._sq_norms = (self.codebooks**2).sum(dim=-1)  # [K, V]
+        config = KMeansConfig(k=int(codebooks.shape[1]))
+        self.levels = [KMeansQuantizer(book, config) for book in codebooks]
 
     @property
     def num_streams(self) -> int:
-        return int(self.codebooks.shape[0])
+        return len(self.levels)
 
     @property
     def vocab_size(self) -> int:
-        return int(self.codebooks.shape[1])
+        return self.levels[0].k
 
     @classmethod
     def fit(cls, frames: torch.Tensor, num_codebooks: int, codebook_size: int, seed: int = 0) -> ResidualKMeansQuantizer:
-        """k-means codebook by codebook on the residuals of ``frames [N, C]`` (scikit-learn MiniBatchKMeans)."""
-        from sklearn.cluster import MiniBatchKMeans
-
-        if frames.shape[0] < codebook_size:
-            raise SpokenLMError(f"residual k-means needs at least {codebook_size} frames, got {frames.shape[0]}")
-        residual = frames.float().numpy().copy()
+        """Mini-batch k-means codebook by codebook on the residuals of ``frames [N, C]``."""
+        residual = frames.float().clone()
         books = []
         for level in range(num_codebooks):
-            kmeans = MiniBatchKMeans(n_clusters=codebook_size, batch_size=10_000, n_init=1, random_state=seed + level)
-            kmeans.fit(residual)
-            centroids = kmeans.cluster_centers_.astype(np.float32)
-            books.append(centroids)
-            residual -= centroids[kmeans.predict(residual)]
-        return cls(torch.from_numpy(np.stack(books)))
+            config = KMeansConfig(k=codebook_size, max_frames=residual.shape[0], n_init=1, seed=seed + level)
+            quantizer = KMeansQuantizer.fit([residual], config)
+            books.append(quantizer.centroids)
+            residual -= quantizer.centroids[quantizer.assign(residual)]
+        return cls(torch.stack(books))
 
     def quantize(self, frames: torch.Tensor, num_codebooks: int | None = None) -> torch.Tensor:
         """``[T, C]`` → ids ``[k, T]`` of the first ``num_codebooks`` (default all) codebooks."""
-        k = self.num_streams if num_codebooks is None else num_codebooks
         residual = frames.float().clone()
-        ids = torch.zeros(k, residual.shape[0], dtype=torch.long)
-        for level in range(k):
-            book = self.codebooks[level]
-            for start in range(0, residual.shape[0], self.chunk):
-                part = residual[start : start + self.chunk]
-                nearest = (self._sq_norms[level][None, :] - 2.0 * part @ book.T).argmin(dim=1)
-                ids[level, start : start + self.chunk] = nearest
-                part -= book[nearest]
-        return ids
+        ids = []
+        for level in self.levels[: num_codebooks or self.num_streams]:
+            ids.append(level.assign(residual))
+            residual -= level.centroids[ids[-1]]
+        return torch.stack(ids)
 
     def dequantize(self, ids: torch.Tensor) -> torch.Tensor:
         """ids ``[k, T]`` (any ``k`` ≤ K leading codebooks) → frames ``[T, C]``, the sum of their centroids."""
         if not 1 <= ids.shape[0] <= self.num_streams:
             raise SpokenLMError(f"residual k-means decodes 1..{self.num_streams} codebooks, got {ids.shape[0]}")
-        return sum(self.codebooks[level][ids[level]] for level in range(ids.shape[0]))
+        return sum(level.centroids[row] for level, row in zip(self.levels, ids))
 
     def state(self) -> dict[str, torch.Tensor]:
-        return {"codebooks": self.codebooks}
+        return {"codebooks": torch.stack([level.centroids for level in self.levels])}
 
     @classmethod
     def from_state(cls, state: dict[str, torch.Tensor]) -> ResidualKMeansQuantizer:

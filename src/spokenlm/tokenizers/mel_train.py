@@ -21,7 +21,7 @@ from spokenlm.tokenizers.reporting import report_skipped
 from spokenlm.vocoders.mel import HIFIGAN_MEL
 
 RECIPE_NAME = "recipe.yaml"
-MEL_QUANTIZERS = ("bins", "rvq")
+MEL_QUANTIZERS = (ChannelBinQuantizer.kind, ResidualKMeansQuantizer.kind)
 
 
 @dataclass
@@ -65,7 +65,7 @@ def fit_mel_tokenizer(recipe: MelTokenizerRecipe, wavs: list[np.ndarray]) -> Mel
     if frames.shape[0] > recipe.max_frames:
         keep = np.sort(np.random.default_rng(recipe.seed).choice(frames.shape[0], recipe.max_frames, replace=False))
         frames = frames[torch.from_numpy(keep)]
-    if recipe.quantizer == "bins":
+    if recipe.quantizer == ChannelBinQuantizer.kind:
         quantizer: MelQuantizer = ChannelBinQuantizer.fit(frames, recipe.bins, recipe.percentile)
     else:
         quantizer = ResidualKMeansQuantizer.fit(frames, recipe.codebooks, recipe.codebook_size, recipe.seed)
