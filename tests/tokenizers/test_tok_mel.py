@@ -123,3 +123,13 @@ def test_tok_mel_resynth_refuses_tokenizer_without_decoder(tmp_path: Path, ljspe
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(app, ["resynth", str(tmp_path / "re"), f"tokenizer={units}", f"data.audio=[{ljspeech_clips[1]}]"])
     assert result.exit_code != 0 and "has no decoder: set vocoder=<folder>" in result.output.replace("\n", " ")
+
+
+def test_tok_encode_rejects_empty_and_non_finite_waveforms(lj_wavs: list[np.ndarray]) -> None:
+    tokenizer = fit_mel_tokenizer(MelTokenizerRecipe(quantizer="bins", bins=4, name="dmel4"), lj_wavs[:1])
+    with pytest.raises(SpokenLMError, match="dmel4: waveform 0 of the batch is empty"):
+        tokenizer.encode(np.zeros(0, np.float32), SR)
+    broken = lj_wavs[1].copy()
+    broken[100] = np.nan
+    with pytest.raises(SpokenLMError, match="waveform 1 of the batch has NaN or infinite samples"):
+        tokenizer.encode([lj_wavs[0], broken], SR)

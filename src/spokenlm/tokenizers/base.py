@@ -48,11 +48,17 @@ class SpeechTokenizer(ABC):
     def encode(self, wavs: np.ndarray | Sequence[np.ndarray], sr: int) -> list[Tokens]:
         """Tokenize one waveform ``[samples]`` or a batch (list of ``[samples]`` or ``[B, samples]``) at ``sr`` Hz.
 
-        Returns one ``Tokens`` (``ids [K, T]``) per input, in order.
+        Returns one ``Tokens`` (``ids [K, T]``) per input, in order. Empty or non-finite
+        waveforms raise :class:`SpokenLMError` naming the batch position.
         """
         if isinstance(wavs, np.ndarray) and wavs.ndim == 1:
             wavs = [wavs]
-        batch = [resample(np.asarray(w, dtype=np.float32), sr, self.sample_rate) for w in wavs]
+        batch = [np.asarray(w, dtype=np.float32) for w in wavs]
+        for index, wav in enumerate(batch):
+            if wav.size == 0 or not np.isfinite(wav).all():
+                problem = "is empty" if wav.size == 0 else "has NaN or infinite samples"
+                raise SpokenLMError(f"{self.name}: waveform {index} of the batch {problem}")
+        batch = [resample(w, sr, self.sample_rate) for w in batch]
         return self._encode_batch(batch)
 
     @abstractmethod
