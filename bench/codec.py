@@ -2,7 +2,7 @@
 
 For a trained codec (and optionally a mixed tokenizer), on held-out real speech
 that no recipe trains on — the 10 transcribed speechbrain Harvard clips (2 speakers) and the
-LibriVox clips (1 speaker) of tests/data — for each number of codebooks k:
+LibriVox clips (1 speaker) of tests/assets — for each number of codebooks k:
 
 * bitrate (bit/s);
 * resynthesis WER: Whisper-base on decode(encode(x)) against the reference text and

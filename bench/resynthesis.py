@@ -1,6 +1,6 @@
 """Resynthesis of held-out real speech: which tokenizer + vocoder keeps the words, against an MFCC-unit floor.
 
-Held out: LJSpeech LJ001-0017…0032 of tests/data (never fitted or trained on). Everything
+Held out: LJSpeech LJ001-0017…0032 of tests/assets (never fitted or trained on). Everything
 else is fitted in this run on the training split of bench/tokenizer_quality.py (LJ001-0001…0016,
 FSDD takes 1-4) plus a multi-voice TTS corpus of Harvard sentences:
 
@@ -63,7 +63,7 @@ def train_floor_vocoder(tokenizer_dir: Path, manifest: Path, steps: int, out: Pa
 
 def evaluate(name: str, tokenizer: Path, vocoder: Path | None, codebooks: int | None, mel_vocoder: str | None, out: Path) -> dict:
     from spokenlm.eval.resynth import ResynthConfig, run_resynthesis
-    from spokenlm.tokenizers.audio_source import AudioDataConfig
+    from spokenlm.audio.loader import AudioDataConfig
 
     if (out / "summary.json").is_file():
         return json.loads((out / "summary.json").read_text())

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-CORPORA = {"ljspeech": "tests/data/ljspeech/*.flac", "fsdd": "tests/data/fsdd/*.flac"}
+CORPORA = {"ljspeech": "tests/assets/ljspeech/*.flac", "fsdd": "tests/assets/fsdd/*.flac"}
 
 
 def load_corpus(pattern: str, sample_rate: int) -> list[np.ndarray]:
@@ -50,17 +50,17 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from spokenlm.tokenizers.extractors import build_extractor, load_extractor
+    from spokenlm.encoders import build_encoder, load_encoder
     from spokenlm.tokenizers.quantizer import KMeansConfig, KMeansQuantizer
     from spokenlm.tokenizers.units import UnitTokenizer
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    extractors = {kind: build_extractor({"type": kind}) for kind in args.extractors}
+    extractors = {kind: build_encoder({"type": kind}) for kind in args.extractors}
     if args.hubert:
-        extractors["own-hubert"] = load_extractor(args.hubert)
+        extractors["own-hubert"] = load_encoder(args.hubert)
     if args.hf_ssl:
-        extractors["hf-ssl"] = build_extractor({"type": "hf-ssl", "model_dir": str(args.hf_ssl), "layer": 6})
+        extractors["hf-ssl"] = build_encoder({"type": "hf-ssl", "model_dir": str(args.hf_ssl), "layer": 6})
     table = Table(title=f"tokenize throughput (K={args.k}, torch threads {torch.get_num_threads()})")
     for column in ("extractor", "corpus", "audio s", "features ×RT", "tokenize ×RT", "tokenize / features", "frames/s", "units/s dedup"):
         table.add_column(column)

@@ -86,7 +86,7 @@ def alignment_agreement(tts_dir: Path) -> dict:
     from spokenlm.align.formats import read_pocketsphinx_json, supervision_phones
     from spokenlm.align.pocketsphinx_aligner import align
     from spokenlm.audio.io import load_audio
-    from spokenlm.tokenizers.audio_source import iter_cuts, load_cut
+    from spokenlm.audio.loader import iter_cuts, load_cut
 
     def summary(pairs: list) -> dict:
         results = [boundary_agreement(ref, hyp, tolerance=0.02) for ref, hyp in pairs]
@@ -190,9 +190,9 @@ def main() -> None:
     from spokenlm.data.synth import SynthConfig, build_corpus
     from spokenlm.eval.abx import AbxConfig
     from spokenlm.eval.tokenizer_eval import EVAL_SAMPLE_RATE, TokenizerEvalConfig, load_eval_corpus, score_representation
-    from spokenlm.tokenizers.audio_source import load_cut
-    from spokenlm.tokenizers.extractors.base import load_extractor
-    from spokenlm.tokenizers.extractors.spectral import MfccConfig, MfccExtractor
+    from spokenlm.audio.loader import load_cut
+    from spokenlm.encoders.base import load_encoder
+    from spokenlm.encoders.spectral import MfccConfig, MfccEncoder
     from spokenlm.tokenizers.quantizer import KMeansConfig, KMeansQuantizer
 
     console = Console(width=200)
@@ -226,7 +226,7 @@ def main() -> None:
     done("alignment agreement")
 
     mixed_corpus = tts_plus_real_corpus(tts_dir / "cuts.jsonl.gz", train_cuts, out / "mix-corpus" / "cuts.jsonl.gz")
-    extractors = {"mfcc": MfccExtractor(MfccConfig())}
+    extractors = {"mfcc": MfccEncoder(MfccConfig())}
     if args.hubert_steps:
         stage("hubert training")
         name, encoder = train_hubert(out / "hubert", args.hubert_steps, mixed_corpus, args.hubert_override)
@@ -234,7 +234,7 @@ def main() -> None:
         for iteration in range(1 if args.hubert_every_iteration else last, last + 1):
             for layer in args.hubert_layers or [None]:
                 label = f"hubert-iter{iteration}" + ("" if layer is None else f" L{layer}")
-                extractors[label] = load_extractor(encoder.parents[1] / f"iter{iteration}" / "encoder", layer=layer)
+                extractors[label] = load_encoder(encoder.parents[1] / f"iter{iteration}" / "encoder", layer=layer)
         done("hubert training")
     phones = {}
     for variant, cuts in (("phone-tts", tts_dir / "cuts.jsonl.gz"), ("phone-mix", mixed_corpus)):
@@ -243,9 +243,9 @@ def main() -> None:
         extractors[variant] = PosteriorExtractor(phones[variant])
         done(f"{variant} training")
     if args.whisper:
-        from spokenlm.tokenizers.extractors.whisper import CT2WhisperConfig, CT2WhisperExtractor
+        from spokenlm.encoders.whisper import CT2WhisperConfig, CT2WhisperEncoder
 
-        extractors["whisper-base"] = CT2WhisperExtractor(CT2WhisperConfig())
+        extractors["whisper-base"] = CT2WhisperEncoder(CT2WhisperConfig())
 
     abx = AbxConfig()
     test_wavs = [u.wav for u in corpus.utterances]

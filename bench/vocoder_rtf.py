@@ -40,7 +40,7 @@ def best_time(fn: Callable[[], object], repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", default="tests/data/ljspeech/*.flac", help="glob of real speech clips")
+    parser.add_argument("--clips", default="tests/assets/ljspeech/*.flac", help="glob of real speech clips")
     parser.add_argument("--max-clips", type=int, default=8, help="use the first N clips")
     parser.add_argument("--tokenizer", help="tokenizer folder (needed with --vocoder)")
     parser.add_argument("--vocoder", action="append", default=[], help="trained vocoder folder (repeatable)")
@@ -53,7 +53,7 @@ def main() -> None:
     from spokenlm.vocoders import UnitVocoder, load_vocoder
     from spokenlm.vocoders.griffinlim import GriffinLim
     from spokenlm.vocoders.hifigan import HiFiGANConfig, load_universal_hifigan
-    from spokenlm.vocoders.mel import HIFIGAN_MEL, vocoder_log_mel
+    from spokenlm.audio.mel import HIFIGAN_MEL, vocoder_log_mel
     from spokenlm.vocoders.model import VocoderModelConfig
 
     torch.set_num_threads(args.threads)

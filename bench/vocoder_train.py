@@ -21,7 +21,7 @@ import torch
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", default="tests/data/ljspeech/*.flac")
+    parser.add_argument("--clips", default="tests/assets/ljspeech/*.flac")
     parser.add_argument("--kinds", nargs="+", default=["unit-mel", "unit-istft", "unit-hifigan"])
     parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per round")
     parser.add_argument("--rounds", type=int, default=3)
@@ -34,20 +34,20 @@ def main() -> None:
 
     from spokenlm.audio.io import load_audio
     from spokenlm.perf import cpu_has_fast_bf16
-    from spokenlm.tokenizers.audio_source import AudioDataConfig
-    from spokenlm.tokenizers.extractors.spectral import MfccConfig, MfccExtractor
+    from spokenlm.audio.loader import AudioDataConfig
+    from spokenlm.encoders.spectral import MfccConfig, MfccEncoder
     from spokenlm.tokenizers.fitting import fit_unit_tokenizer
     from spokenlm.tokenizers.quantizer import KMeansConfig
-    from spokenlm.tokenizers.codec.losses import MultiScaleSTFTLoss
+    from spokenlm.nn.losses import MultiScaleSTFTLoss
     from spokenlm.vocoders.corpus import load_vocoder_corpus, sample_batch
-    from spokenlm.vocoders.discriminators import HiFiGANDiscriminator
+    from spokenlm.nn.discriminators import HiFiGANDiscriminator
     from spokenlm.vocoders.model import VocoderModelConfig, VocoderNet
     from spokenlm.vocoders.train import VocoderTrainConfig, loss_mel_config, resolve_model_config, train_step
 
     torch.set_num_threads(args.threads)
     console = Console()
     clips = sorted(glob.glob(args.clips))
-    extractor = MfccExtractor(MfccConfig())
+    extractor = MfccEncoder(MfccConfig())
     tokenizer = fit_unit_tokenizer(extractor, [load_audio(c, extractor.sample_rate)[0] for c in clips], KMeansConfig(k=100, n_init=1), "mfcc-km100")
     console.print(f"CPU bf16 support (AMX / AVX-512 BF16): {cpu_has_fast_bf16()}; {len(clips)} clips")
 

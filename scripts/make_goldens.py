@@ -37,40 +37,40 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 STEPS = 50
-FIXED_FILE = "tests/data/speechbrain/ASR/spk1_snt1.wav"  # a Harvard sentence by a speaker no golden run trains on
+FIXED_FILE = "tests/assets/speechbrain/ASR/spk1_snt1.wav"  # a Harvard sentence by a speaker no golden run trains on
 FIXED_SPEAKER = "george"  # of the unit-HiFi-GAN speaker table
-TRAIN_AUDIO = "data.audio=['tests/data/ljspeech/LJ001-000[1-6].flac', 'tests/data/fsdd/[0-4]_*_0.flac']"
+TRAIN_AUDIO = "data.audio=['tests/assets/ljspeech/LJ001-000[1-6].flac', 'tests/assets/fsdd/[0-4]_*_0.flac']"
 
 # name -> (argv after `python -m spokenlm`, metrics file inside the output folder, the metric that is "the loss")
 # {out} is the run's output folder, {work} the scratch folder, {golden} the golden folder.
 TRAINERS: dict[str, dict] = {
     "phone": {
         "argv": ["train-tokenizer", "-c", "recipes/tokenizer-phone.yaml", "-o", "{out}", "data.manifest={work}/corpus/cuts.jsonl.gz",
-                 "data.split=null", "model.channels=32", "model.hidden=32", "model.conv_layers=1", f"steps={STEPS}", "batch_size=4",
-                 "segment_seconds=1.0", "log_every=1", f"checkpoint_every={STEPS}"],
+                 "data.split=null", "model.channels=32", "model.hidden=32", "model.conv_layers=1", f"optim.max_steps={STEPS}", "optim.batch_size=4",
+                 "segment_seconds=1.0", "log_every=1", f"save_every={STEPS}"],
         "metrics": ["metrics.jsonl"], "loss": "loss",
     },
     "hubert": {
         "argv": ["train-tokenizer", "-c", "recipes/tokenizer-hubert-tiny.yaml", "-o", "{out}", TRAIN_AUDIO, "model.dim=32", "model.layers=2",
                  "model.heads=2", "model.ffn_dim=64", "model.final_dim=16", "model.pos_conv_kernel=16", "model.pos_conv_groups=4",
-                 "model.layer=1", "iterations=2", "target_clusters=[16, 16]", "target_layer=1", "kmeans.k=16", f"train.steps={STEPS}",
-                 "train.batch_size=4", "train.crop_seconds=1.0", "train.warmup_steps=10", f"train.checkpoint_every={STEPS}",
+                 "model.layer=1", "iterations=2", "target_clusters=[16, 16]", "target_layer=1", "kmeans.k=16", f"train.optim.max_steps={STEPS}",
+                 "train.optim.batch_size=4", "train.crop_seconds=1.0", "train.optim.warmup_steps=10", f"train.save_every={STEPS}",
                  "train.precision=fp32", "name=hubert-golden"],
         "metrics": ["train/iter1/metrics.jsonl", "train/iter2/metrics.jsonl"], "loss": "loss",
     },
     "codec": {
         "argv": ["train-tokenizer", "-c", "recipes/tokenizer-codec-tiny.yaml", "-o", "{out}", TRAIN_AUDIO, "model.channels=4",
-                 "model.dimension=32", "model.num_codebooks=4", "model.codebook_size=64", "segment_seconds=0.32", "batch_size=2",
-                 f"steps={STEPS}", "log_every=1", f"checkpoint_every={STEPS}", "adversarial_weight=1.0", "discriminator_start=25",
+                 "model.dimension=32", "model.num_codebooks=4", "model.codebook_size=64", "segment_seconds=0.32", "optim.batch_size=2",
+                 f"optim.max_steps={STEPS}", "log_every=1", f"save_every={STEPS}", "adversarial_weight=1.0", "discriminator_start=25",
                  "discriminator_channels=4", "discriminator_fft_sizes=[256, 512]", "precision=fp32", "name=codec-golden"],
-        "metrics": ["metrics.jsonl"], "loss": "total",
+        "metrics": ["metrics.jsonl"], "loss": "loss",
     },
     "mixed": {
         "argv": ["train-tokenizer", "-c", "recipes/tokenizer-mixed-tiny.yaml", "-o", "{out}", TRAIN_AUDIO, "model.channels=4",
-                 "model.dimension=32", "model.num_codebooks=4", "model.codebook_size=64", "segment_seconds=0.32", "batch_size=2",
-                 f"steps={STEPS}", "log_every=1", f"checkpoint_every={STEPS}", "precision=fp32", "teacher={type: mfcc, n_mfcc: 13}",
+                 "model.dimension=32", "model.num_codebooks=4", "model.codebook_size=64", "segment_seconds=0.32", "optim.batch_size=2",
+                 f"optim.max_steps={STEPS}", "log_every=1", f"save_every={STEPS}", "precision=fp32", "teacher={type: mfcc, n_mfcc: 13}",
                  "name=mixed-golden"],
-        "metrics": ["metrics.jsonl"], "loss": "total",
+        "metrics": ["metrics.jsonl"], "loss": "loss",
     },
     "lm": {
         "argv": ["train", "-c", "recipes/gslm-tiny.yaml", "data.train={golden}/lm-tokens", "out_dir={out}", "model.n_units=32", "model.dim=32",
@@ -81,24 +81,24 @@ TRAINERS: dict[str, dict] = {
     "vocoder-unit-mel": {
         "argv": ["train-vocoder", "{out}", "-c", "recipes/vocoder-unit-mel-tiny.yaml", "tokenizer={checkpoints}/mfcc-km", TRAIN_AUDIO,
                  "model.mel_vocoder=griffin-lim", "model.conditioning.dim=16", "model.unit_to_mel.dim=16", "model.unit_to_mel.intermediate_dim=32",
-                 "model.unit_to_mel.num_layers=1", "model.duration.dim=16", "model.duration.num_layers=1", "speaker=none", f"steps={STEPS}",
-                 "batch_size=2", "segment_frames=32", "log_every=1", f"checkpoint_every={STEPS}", "precision=fp32"],
-        "metrics": ["metrics.jsonl"], "loss": "total",
+                 "model.unit_to_mel.num_layers=1", "model.duration.dim=16", "model.duration.num_layers=1", "speaker=none", f"optim.max_steps={STEPS}",
+                 "optim.batch_size=2", "segment_frames=32", "log_every=1", f"save_every={STEPS}", "precision=fp32"],
+        "metrics": ["metrics.jsonl"], "loss": "loss",
     },
     "vocoder-unit-istft": {
         "argv": ["train-vocoder", "{out}", "-c", "recipes/vocoder-unit-istft-tiny.yaml", "tokenizer={checkpoints}/mfcc-km", TRAIN_AUDIO,
                  "model.conditioning.dim=16", "model.istft.dim=16", "model.istft.intermediate_dim=32", "model.istft.num_layers=2",
                  "speaker=none", "discriminator.channels=2", "discriminator.periods=[2, 3]", "discriminator.num_scales=1",
-                 "adversarial_start=25", f"steps={STEPS}", "batch_size=2", "segment_frames=8", "log_every=1", f"checkpoint_every={STEPS}",
+                 "adversarial_start=25", f"optim.max_steps={STEPS}", "optim.batch_size=2", "segment_frames=8", "log_every=1", f"save_every={STEPS}",
                  "precision=fp32"],
-        "metrics": ["metrics.jsonl"], "loss": "total",
+        "metrics": ["metrics.jsonl"], "loss": "loss",
     },
     "vocoder-unit-hifigan": {
         "argv": ["train-vocoder", "{out}", "-c", "recipes/vocoder-unit-hifigan-tiny.yaml", "tokenizer={checkpoints}/mfcc-km",
-                 "data.audio=['tests/data/fsdd/[0-4]_*_0.flac']", "model.conditioning.dim=16", "model.conditioning.f0_bins=8",
-                 "model.hifigan.upsample_initial_channel=16", f"steps={STEPS}", "batch_size=2", "segment_frames=8",
-                 "adversarial_start=1000000", "log_every=1", f"checkpoint_every={STEPS}", "precision=fp32"],
-        "metrics": ["metrics.jsonl"], "loss": "total",
+                 "data.audio=['tests/assets/fsdd/[0-4]_*_0.flac']", "model.conditioning.dim=16", "model.conditioning.f0_bins=8",
+                 "model.hifigan.upsample_initial_channel=16", f"optim.max_steps={STEPS}", "optim.batch_size=2", "segment_frames=8",
+                 "adversarial_start=1000000", "log_every=1", f"save_every={STEPS}", "precision=fp32"],
+        "metrics": ["metrics.jsonl"], "loss": "loss",
     },
 }
 
@@ -108,7 +108,7 @@ FITTED: dict[str, list[str]] = {
     "mfcc-km-bpe": ["train-tokenizer", "-c", "recipes/tokenizer-mfcc-km.yaml", "-o", "{out}", TRAIN_AUDIO, "kmeans.k=32", "bpe_vocab_size=48",
                     "name=mfcc-km32-bpe48"],
     "whisper-km": ["train-tokenizer", "-c", "recipes/tokenizer-whisper-km.yaml", "-o", "{out}",
-                   "data.audio=['tests/data/ljspeech/LJ001-000[1-3].flac']", "kmeans.k=16", "name=whisper-km16"],
+                   "data.audio=['tests/assets/ljspeech/LJ001-000[1-3].flac']", "kmeans.k=16", "name=whisper-km16"],
     "dmel": ["train-tokenizer", "-c", "recipes/tokenizer-dmel.yaml", "-o", "{out}", TRAIN_AUDIO, "bins=8", "name=dmel8"],
     "mel-rvq": ["train-tokenizer", "-c", "recipes/tokenizer-mel-rvq.yaml", "-o", "{out}", TRAIN_AUDIO, "codebooks=2", "codebook_size=32",
                 "max_frames=20000", "name=mel-rvq2x32"],
@@ -150,16 +150,18 @@ def read_losses(out: Path, spec: dict) -> dict[str, list[float]]:
             for key, value in row.items():
                 if key not in ("step", "elapsed_s", "lr", "tokens_per_s", "tokens_seen", "mfu", "split") and isinstance(value, (int, float)):
                     series.setdefault(key, []).append(float(value))
+    if spec["loss"] not in series and "loss" in series:
+        series[spec["loss"]] = series["loss"]  # the training loop logs every run's optimised total as "loss"
     return series
 
 
 def build_phone_corpus(work: Path) -> Path:
     """A paired real-speech manifest (LJSpeech with its text, FSDD digit words) for the phone tokenizer."""
     lines = []
-    for row in (REPO / "tests/data/ljspeech/metadata.csv").read_text().splitlines()[:8]:
+    for row in (REPO / "tests/assets/ljspeech/metadata.csv").read_text().splitlines()[:8]:
         utt, _, normalized = row.split("|")
-        lines.append({"id": utt, "path": str(REPO / "tests/data/ljspeech" / f"{utt}.flac"), "text": normalized, "speaker": "lj"})
-    for path in sorted((REPO / "tests/data/fsdd").glob("[0-4]_*_0.flac")):
+        lines.append({"id": utt, "path": str(REPO / "tests/assets/ljspeech" / f"{utt}.flac"), "text": normalized, "speaker": "lj"})
+    for path in sorted((REPO / "tests/assets/fsdd").glob("[0-4]_*_0.flac")):
         digit, speaker, _ = path.stem.split("_")
         words = ("zero", "one", "two", "three", "four")
         lines.append({"id": path.stem, "path": str(path), "text": words[int(digit)], "speaker": speaker})
@@ -171,7 +173,7 @@ def build_phone_corpus(work: Path) -> Path:
 
 def build_lm_tokens(work: Path, golden: Path, tokenizer: Path) -> None:
     """Tokenize FSDD (300 clips, 6 speakers) with the golden MFCC k-means into ``golden/lm-tokens``."""
-    spokenlm(["data", "import", "fsdd", "tests/data/fsdd", str(work / "fsdd")], work / "import-fsdd.log")
+    spokenlm(["data", "import", "fsdd", "tests/assets/fsdd", str(work / "fsdd")], work / "import-fsdd.log")
     target = golden / "lm-tokens"
     shutil.rmtree(target, ignore_errors=True)
     spokenlm(["tokenize", str(work / "fsdd" / "cuts.jsonl.gz"), "--tokenizer", str(tokenizer), "--out", str(target)], work / "tokenize.log")
@@ -312,7 +314,7 @@ def main() -> None:
             losses[f"{name}/{key}"] = torch.tensor(values, dtype=torch.float64)
         saved = {"lm": out / "model"}.get(name, out / "vocoder" if name.startswith("vocoder") else out)
         keep = checkpoints / name
-        shutil.copytree(saved, keep, ignore=shutil.ignore_patterns("trainer_state", "train", "metrics.jsonl", "prepared_corpus.safetensors"))
+        shutil.copytree(saved, keep, ignore=shutil.ignore_patterns("trainer_state", "checkpoints", "train", "metrics.jsonl", "metrics.csv", "summary.json", "prepared_corpus.safetensors"))
     save_file(losses, str(golden / "losses.safetensors"))
 
     tokens, outputs = record_outputs(golden)

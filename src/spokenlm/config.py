@@ -5,6 +5,12 @@ reads YAML, applies overrides such as ``model.dim=256`` or ``lr=3e-4`` (values
 parsed as YAML scalars), checks every key against the dataclass fields and
 converts values to the declared types. ``save_config`` writes the resolved
 config next to a run's outputs.
+
+A mapping given for a nested dataclass field updates that field's default, so a
+task whose ``optim`` defaults differ from :class:`OptimConfig`'s keeps them for the
+keys a recipe leaves out. A dataclass may list keys it renamed in a ``RENAMED_KEYS`` class variable
+(``{"steps": "optim.max_steps"}``, or a function of the old value returning
+``{new path: value}``): the old key keeps working, with a :class:`RenamedKeyWarning`.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +28,11 @@ import yaml
 from spokenlm.errors import ConfigError
 
 T = TypeVar("T")
+Renamed = dict[str, str | Callable[[Any], dict[str, Any]]]
+
+
+class RenamedKeyWarning(FutureWarning):
+    """A config key that was renamed: the old name still works."""
 
 
 def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
@@ -32,7 +45,11 @@ def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
         key = key.strip()
         if not key:
             raise ConfigError(f"override {item!r} has an empty key")
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ConfigError(f"override {item!r}: the value is not valid YAML ({reason}); quote it, e.g. key='[\"a*.flac\"]'") from err
         node = nested
         parts = key.split(".")
         for part in parts[:-1]:
@@ -52,6 +69,36 @@ def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    node = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        node[part] = child = dict(child) if isinstance(child, dict) else {}
+        node = child
+    node[parts[-1]] = value
+
+
+def normalize_keys(cls: type, data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``data`` with every renamed key of ``cls`` (and of its nested dataclasses) moved to its new path, warning once per key."""
+    data = dict(data)
+    renamed: Renamed = getattr(cls, "RENAMED_KEYS", {})
+    for old, new in renamed.items():
+        if old not in data:
+            continue
+        value = data.pop(old)
+        moves = new(value) if callable(new) else {new: value}
+        warnings.warn(f"config key '{prefix}{old}' is renamed: use {', '.join(repr(prefix + k) for k in moves)}", RenamedKeyWarning, stacklevel=2)
+        for path, moved in moves.items():
+            _set_path(data, path, moved)
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        tp = hints.get(field.name)
+        if dataclasses.is_dataclass(tp) and isinstance(data.get(field.name), dict):
+            data[field.name] = normalize_keys(tp, data[field.name], f"{prefix}{field.name}.")
+    return data
 
 
 def _convert(value: Any, tp: Any, where: str) -> Any:
@@ -117,6 +164,13 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
+def _on_default(field: dataclasses.Field, tp: Any, value: Any) -> Any:
+    """A mapping given for a dataclass field updates that field's default (its ``default_factory``), not the class defaults."""
+    if isinstance(value, dict) and dataclasses.is_dataclass(tp) and field.default_factory is not dataclasses.MISSING:
+        return deep_merge(to_dict(field.default_factory()), value)
+    return value
+
+
 def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
     """Build dataclass ``cls`` from ``data``, rejecting unknown keys, converting types."""
     hints = typing.get_type_hints(cls)
@@ -127,7 +181,7 @@ def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
             f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; "
             f"known: {', '.join(sorted(fields))}"
         )
-    kwargs = {name: _convert(value, hints[name], prefix + name) for name, value in data.items()}
+    kwargs = {name: _convert(_on_default(fields[name], hints[name], value), hints[name], prefix + name) for name, value in data.items()}
     try:
         return cls(**kwargs)
     except TypeError as err:
@@ -167,8 +221,8 @@ def load_config(
             raise ConfigError(f"{path}: not valid YAML ({err})") from err
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: top level must be a mapping")
-        data = deep_merge(data, loaded)
-    data = deep_merge(data, parse_overrides(list(overrides)))
+        data = deep_merge(data, normalize_keys(cls, loaded))
+    data = deep_merge(data, normalize_keys(cls, parse_overrides(list(overrides))))
     return from_dict(cls, data)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from spokenlm.benchmarks.build import BENCHMARKS, Benchmark, PairSpec, make_pair, voice_slug
 from spokenlm.benchmarks.noise import NOISE_SLOPES
 from spokenlm.benchmarks.synthesis import Segment, SynthesisConfig
-from spokenlm.benchmarks.text_sources import read_sentences
+from spokenlm.data.text_sources import read_sentences
 from spokenlm.errors import SpokenLMError
 
 

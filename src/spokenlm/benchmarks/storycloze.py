@@ -19,7 +19,7 @@ from pathlib import Path
 
 from spokenlm.benchmarks.build import BENCHMARKS, Benchmark, PairSpec, make_pair, voice_slug, voices_for_item
 from spokenlm.benchmarks.synthesis import Segment, SynthesisConfig
-from spokenlm.benchmarks.text_sources import read_sentences
+from spokenlm.data.text_sources import read_sentences
 from spokenlm.errors import ConfigError, ManifestError
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from spokenlm.benchmarks.build import BENCHMARKS, Benchmark, PairSpec, make_pair, voice_slug, voices_for_item
 from spokenlm.benchmarks.cmu_lexicon import frequent_words, pronunciations, syllabify, word_zipf, words_of
 from spokenlm.benchmarks.synthesis import Segment, SynthesisConfig
-from spokenlm.benchmarks.text_sources import read_sentences
+from spokenlm.data.text_sources import read_sentences
 from spokenlm.benchmarks.wuggy_english import Pseudoword, PseudowordGenerator, write_plugin_data
 
 PSEUDOWORDS_NAME = "pseudowords.jsonl"

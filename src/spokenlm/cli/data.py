@@ -93,7 +93,7 @@ def import_(
 
     Recordings longer than long_recording_s seconds are cut into utterances with silero-vad.
     Config keys: split, dev_speakers, test_speakers, language, long_recording_s, vad.*, validation.*.
-    Example: spokenlm data import fsdd tests/data/fsdd corpus/fsdd test_speakers=george
+    Example: spokenlm data import fsdd tests/assets/fsdd corpus/fsdd test_speakers=george
     """
     from spokenlm.config import load_config
     from spokenlm.data.importer import ImportConfig, import_corpus

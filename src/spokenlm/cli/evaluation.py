@@ -104,10 +104,10 @@ def generate(
     Needs prompts=AUDIO_FOLDER tokenizer=FOLDER model=FOLDER. The tokenizer must have a decoder
     (codec) to voice the units. text_lm=FOLDER picks a HF causal LM (or spokenlm n-gram); without
     it a word 3-gram is trained on text_corpus and saved in OUT_DIR/text_lm.
-    Example: spokenlm eval generate out/gen prompts=tests/data/ljspeech tokenizer=codec/ model=lm/model asr=whisper
+    Example: spokenlm eval generate out/gen prompts=tests/assets/ljspeech tokenizer=codec/ model=lm/model asr=whisper
     """
     from spokenlm.atomic import atomic_write_json
-    from spokenlm.benchmarks.text_sources import read_sentences
+    from spokenlm.data.text_sources import read_sentences
     from spokenlm.config import save_config
     from spokenlm.errors import ConfigError
     from spokenlm.eval.asr import load_asr

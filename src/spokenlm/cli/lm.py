@@ -15,13 +15,13 @@ def train(config: Path | None = CONFIG_OPTION, overrides: list[str] | None = OVE
     """Train a unit LM on token shards (recipes/gslm-*.yaml, recipes/twist-*.yaml).
 
     Resumes from OUT_DIR/checkpoints/latest when present (a killed run continues exactly).
-    Under `torchrun --nproc_per_node N -m spokenlm.train ...` it trains with DDP (distributed=fsdp for FSDP).
+    Under `torchrun --nproc_per_node N -m spokenlm train ...` it trains with DDP (distributed=fsdp for FSDP).
     Writes config.yaml, metrics.jsonl/csv, checkpoints/, model/ and summary.json into out_dir.
     """
-    from spokenlm.train.config import TrainConfig
-    from spokenlm.train.trainer import train as run_training
+    from spokenlm.train.tasks.lm import LMTrainConfig
+    from spokenlm.train.tasks.lm import train as run_training
 
-    resolved = resolve_config(TrainConfig, config, overrides)
+    resolved = resolve_config(LMTrainConfig, config, overrides)
     with user_errors():
         summary = run_training(resolved)
     if summary:

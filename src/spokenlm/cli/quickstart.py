@@ -29,7 +29,7 @@ def quickstart(
     Overrides address each stage's config, e.g. lm.optim.max_steps=2000 corpus.num_stories=400.
     """
     from spokenlm.config import save_config
-    from spokenlm.pipeline import StageRunner
+    from spokenlm.quickstart.stages import StageRunner
     from spokenlm.quickstart.config import load_quickstart_config
     from spokenlm.quickstart.pipeline import quickstart_stages
 

@@ -18,27 +18,16 @@ def train_tokenizer(
 ) -> None:
     """Train a speech tokenizer from a recipe (recipes/tokenizer-*.yaml); its `type` picks the trainer.
 
-    Types: `kmeans` (an extractor + k-means; extractors: mfcc, log-mel, hubert, hf-ssl, hf-whisper, ct2-whisper, saved), `hubert` (our own HuBERT-style encoder: masked-prediction iterations, then k-means; resumable: rerun the same command after an interruption), `mel` (quantized HiFi-GAN log-mel: dMel bins or residual k-means, decoded by HiFi-GAN V1; no gradient training), and the types other modules register (phone, codec, mixed …).
+    Types: `kmeans` (an encoder + k-means; encoders: mfcc, log-mel, hubert, phone-classifier, hf-ssl, hf-whisper, ct2-whisper, saved), `mel` (quantized HiFi-GAN log-mel: dMel bins or residual k-means, decoded by HiFi-GAN V1; no gradient training), and, trained on the one training loop (resumable: rerun the same command after an interruption; DDP under torchrun): `phone` (a supervised frame phone classifier), `codec` (SEANet + RVQ), `mixed` (a codec with a teacher distilled into codebook 1) and `hubert` (our own HuBERT-style encoder: masked-prediction iterations, then k-means).
 
-    The resolved recipe is written to OUT/recipe.yaml; load the result with `--tokenizer OUT`.
+    The resolved recipe is written into OUT; load the result with `--tokenizer OUT`.
     """
-    import yaml
-
-    from spokenlm.config import parse_overrides
-    from spokenlm.errors import ConfigError
-    from spokenlm.tokenizers.base import TOKENIZER_TRAINERS, import_builtin_tokenizers
+    from spokenlm.train.tokenizer_recipes import train_tokenizer as run_recipe
 
     with user_errors():
-        kind = parse_overrides(overrides or []).get("type")
-        if kind is None and config is not None:
-            if not config.is_file():
-                raise ConfigError(f"{config}: config file not found")
-            kind = (yaml.safe_load(config.read_text()) or {}).get("type")
-        if kind is None:
-            raise ConfigError("the recipe has no 'type' (e.g. type=kmeans or type=hubert)")
-        import_builtin_tokenizers()
-        tokenizer = TOKENIZER_TRAINERS.get(kind)(config, list(overrides or []), out)
-    console.print(f"saved tokenizer {tokenizer.name!r} ({tokenizer.vocab_size} ids at {tokenizer.frame_rate:g} Hz) to {out}")
+        tokenizer = run_recipe(config, list(overrides or []), out)
+    if tokenizer is not None:  # the main rank under torchrun
+        console.print(f"saved tokenizer {tokenizer.name!r} ({tokenizer.vocab_size} ids at {tokenizer.frame_rate:g} Hz) to {out}")
 
 
 @app.command("tokenize")

@@ -24,14 +24,16 @@ def train_vocoder_command(out_dir: Path = OUT_DIR_ARGUMENT, config: Path | None 
     unit-hifigan (direct, Polyak et al.) or unit-istft (direct, fast iSTFT head, streamable).
     Required: tokenizer=DIR and data.audio=[GLOB] or data.manifest=CUTS. speaker=table|dvector
     adds speaker conditioning, model.conditioning.f0_bins=N quantized F0.
-    Writes config.yaml, metrics.jsonl, trainer_state/ and vocoder/ into OUT_DIR.
+    Writes config.yaml, metrics.jsonl/csv, checkpoints/ and vocoder/ into OUT_DIR; rerunning resumes,
+    and under `torchrun --nproc_per_node N -m spokenlm train-vocoder ...` it trains with DDP.
     """
-    from spokenlm.vocoders.train import VocoderTrainConfig, train_vocoder
+    from spokenlm.train.tasks.vocoder import VocoderTrainConfig, train_vocoder
 
     resolved = resolve_config(VocoderTrainConfig, config, overrides)
     with user_errors():
         vocoder = train_vocoder(resolved, out_dir)
-    console.print(f"saved a {vocoder.config.kind} vocoder to {out_dir / 'vocoder'}", highlight=False)
+    if vocoder is not None:  # the main rank under torchrun
+        console.print(f"saved a {vocoder.config.kind} vocoder to {out_dir / 'vocoder'}", highlight=False)
 
 
 def _resynth_config(out_dir: Path, config: Path | None, overrides: list[str] | None) -> ResynthConfig:

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from spokenlm.data.text_sources import TextItem
+from spokenlm.data.text_item import TextItem
 
 HE_NAMES = "Ben Max Sam Tom Leo Jack Noah Finn Owen Hugo Paul Dan Luke Eli Mark Tim Jake Adam Oscar Peter Carl Fred Henry Ivan".split()
 SHE_NAMES = "Anna Lily Mia Emma Lucy Rosa Ella Ruby Nora Kate Ivy Zoe Jane Amy Sara Grace Molly Clara Julia Alice Hannah Laura Nina Olive".split()

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from spokenlm.data.text_sources import TextItem
+from spokenlm.data.text_item import TextItem
 from spokenlm.data.tts import Voice, available_voices
 from spokenlm.errors import SpokenLMError
 

@@ -224,7 +224,7 @@ def evaluate_pairs(config: PairEvalConfig, scorer: PairScorer, tokenizer: Any, o
 
     from spokenlm.atomic import atomic_write_json, atomic_write_text
     from spokenlm.benchmarks.manifest import read_manifest
-    from spokenlm.benchmarks.text_sources import read_sentences
+    from spokenlm.data.text_sources import read_sentences
 
     source = Path(config.benchmark)
     records = read_manifest(source)

@@ -77,3 +77,23 @@ def log_f0(
     n = min(f0.size, level.size)
     voiced = (level[:n] > silence_db) & (f0[:n] > fmin * 1.01) & (f0[:n] < fmax * 0.99)
     return np.where(voiced, np.log(f0[:n]), np.nan)
+
+
+def f0_correlation(f0_ref: np.ndarray, f0_hyp: np.ndarray) -> dict[str, float]:
+    """Agreement of two F0 tracks ``[frames]`` (Hz, 0 = unvoiced) at the same frame rate.
+
+    The longer track is cut to the shorter. Returns ``pearson`` (correlation of
+    log-F0 over frames voiced in both; NaN if fewer than 3 such frames),
+    ``voicing_agreement`` (share of frames with the same voiced/unvoiced
+    decision) and ``voiced_frames`` (count used for ``pearson``).
+    """
+    length = min(len(f0_ref), len(f0_hyp))
+    ref, hyp = np.asarray(f0_ref[:length], dtype=np.float64), np.asarray(f0_hyp[:length], dtype=np.float64)
+    both = (ref > 0) & (hyp > 0)
+    pearson = float("nan")
+    if both.sum() >= 3:
+        a, b = np.log(ref[both]), np.log(hyp[both])
+        if a.std() > 0 and b.std() > 0:
+            pearson = float(np.corrcoef(a, b)[0, 1])
+    agreement = float(np.mean((ref > 0) == (hyp > 0))) if length else float("nan")
+    return {"pearson": pearson, "voicing_agreement": agreement, "voiced_frames": float(both.sum())}

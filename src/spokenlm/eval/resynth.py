@@ -27,7 +27,7 @@ import numpy as np
 
 from spokenlm.atomic import atomic_write_json
 from spokenlm.errors import AudioError, SpokenLMError
-from spokenlm.tokenizers.audio_source import AudioDataConfig, AudioItem, audio_items
+from spokenlm.audio.loader import AudioDataConfig, AudioItem, audio_items
 
 ROWS_CSV = "resynth.csv"
 SUMMARY_JSON = "summary.json"
@@ -121,14 +121,14 @@ class Resynthesizer:
         c = self.vocoder.config.conditioning
         speaker: Any = None
         if self.speaker == "source" and c.dvector:
-            from spokenlm.eval.speaker import speaker_embedding
+            from spokenlm.audio.speaker import speaker_embedding
 
             speaker = speaker_embedding(wav, sr)
         elif self.speaker not in ("none", "source"):
             speaker = self.speaker
         f0 = None
         if self.use_f0 and c.f0_bins:
-            from spokenlm.eval.f0 import extract_f0
+            from spokenlm.audio.f0 import extract_f0
 
             f0 = extract_f0(wav, sr, frame_rate=frame_rate)
         return speaker, f0
@@ -213,7 +213,8 @@ def _utterance_metrics(config: ResynthConfig, asr: Any, original: np.ndarray, sr
         row["dnsmos_original"] = dnsmos(original, sr)["ovrl"]
         row["dnsmos_resynth"] = dnsmos(resynth, out_sr)["ovrl"]
     if config.f0:
-        from spokenlm.eval.f0 import extract_f0, f0_correlation
+        from spokenlm.audio.f0 import extract_f0
+        from spokenlm.eval.prosody import f0_correlation
 
         row["f0_pearson"] = f0_correlation(extract_f0(original, sr), extract_f0(resynth_sr, sr))["pearson"]
     return row

@@ -100,7 +100,7 @@ def load_eval_corpus(config: TokenizerEvalConfig) -> EvalCorpus:
     """Load, validate and phone-align the cuts of ``config.manifest``; bad cuts are skipped and listed."""
     from rich.progress import track
 
-    from spokenlm.tokenizers.audio_source import iter_cuts, load_cut
+    from spokenlm.audio.loader import iter_cuts, load_cut
 
     if not config.manifest:
         raise ConfigError("manifest is required (a lhotse CutSet with speakers and text or phone timings)")

@@ -20,9 +20,9 @@ from spokenlm.errors import ConfigError
 from spokenlm.eval.generative import GenerateEvalConfig
 from spokenlm.eval.pairs import PairEvalConfig
 from spokenlm.eval.resynth import ResynthConfig
-from spokenlm.tokenizers.phone_train import PhoneTrainConfig
-from spokenlm.train.config import TrainConfig
-from spokenlm.vocoders.train import VocoderTrainConfig
+from spokenlm.train.tasks.lm import LMTrainConfig
+from spokenlm.train.tasks.phone import PhoneTrainConfig
+from spokenlm.train.tasks.vocoder import VocoderTrainConfig
 
 SCALES = ("micro", "tiny", "small", "base")
 
@@ -52,7 +52,7 @@ class QuickstartConfig:
     corpus: SynthConfig = field(default_factory=SynthConfig)
     tokenizer: PhoneTrainConfig = field(default_factory=PhoneTrainConfig)
     tokenize_workers: int = 2
-    lm: TrainConfig = field(default_factory=TrainConfig)
+    lm: LMTrainConfig = field(default_factory=LMTrainConfig)
     vocoder: VocoderTrainConfig = field(default_factory=VocoderTrainConfig)
     resynth: ResynthConfig = field(default_factory=ResynthConfig)
     resynth_items: int = 20

@@ -25,7 +25,7 @@ from typing import Any
 
 
 from spokenlm.atomic import atomic_write_json, atomic_write_text
-from spokenlm.pipeline import Stage
+from spokenlm.quickstart.stages import Stage
 from spokenlm.quickstart.config import QuickstartConfig
 
 SPLITS = ("train", "dev", "test")
@@ -77,7 +77,7 @@ def stage_corpus(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
 
 def stage_tokenizer(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
     """Train the supervised phone tokenizer on the train split."""
-    from spokenlm.tokenizers.phone_train import train_phone_tokenizer
+    from spokenlm.train.tasks.phone import train_phone_tokenizer
 
     settings = copy.deepcopy(config.tokenizer)
     settings.data.manifest = str(_paths(run_dir)["corpus"] / "cuts.jsonl.gz")
@@ -110,7 +110,7 @@ def stage_tokenize(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
 def stage_lm(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
     """Train the unit LM on the train tokens, validating on the dev tokens."""
     from spokenlm.tokenizers.base import load_tokenizer
-    from spokenlm.train.trainer import train
+    from spokenlm.train.tasks.lm import train
 
     paths = _paths(run_dir)
     settings = copy.deepcopy(config.lm)
@@ -124,14 +124,14 @@ def stage_lm(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
 
 def stage_vocoder(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
     """Train the unit vocoder on the train split's audio and units."""
-    from spokenlm.vocoders.train import train_vocoder
+    from spokenlm.train.tasks.vocoder import train_vocoder
 
     paths = _paths(run_dir)
     settings = copy.deepcopy(config.vocoder)
     settings.tokenizer = str(paths["tokenizer"])
     settings.data.manifest = str(_cuts(run_dir, "train"))
     vocoder = train_vocoder(settings, run_dir / "vocoder")
-    return {"kind": vocoder.config.kind, "steps": settings.steps}
+    return {"kind": vocoder.config.kind, "steps": settings.optim.max_steps}
 
 
 def stage_resynth(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
@@ -233,10 +233,10 @@ def stage_generation(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
     from lhotse import CutSet
 
     from spokenlm.audio.io import load_audio
-    from spokenlm.benchmarks.text_sources import read_sentences
+    from spokenlm.data.text_sources import read_sentences
     from spokenlm.eval.asr import load_asr
     from spokenlm.eval.generative import UnitLMContinuer, evaluate_generation, read_prompt_audio
-    from spokenlm.eval.speaker import speaker_embedding
+    from spokenlm.audio.speaker import speaker_embedding
     from spokenlm.eval.textlm import train_word_lm
     from spokenlm.models.unit_lm import UnitLM
     from spokenlm.quickstart.voicing import VocoderVoicer
@@ -282,7 +282,7 @@ def quickstart_stages(config: QuickstartConfig) -> list[Stage]:
     """The ordered stages; weights are rough shares of the tiny run's wall time (for the ETA)."""
 
     def voices(run_dir: Path) -> list[str]:
-        from spokenlm.pipeline.stages import StageRunner
+        from spokenlm.quickstart.stages import StageRunner
 
         state = StageRunner(run_dir, []).load_state()
         return list(state.get("corpus", {}).get("results", {}).get("train_voices", []))

@@ -16,7 +16,7 @@ class VocoderVoicer:
         vocoder_dir: a saved unit vocoder folder (``spokenlm train-vocoder`` output ``vocoder/``).
         frame_rate: the tokenizer's frame rate, Hz.
         speaker: what :class:`~spokenlm.vocoders.vocoder.UnitVocoder` takes as a speaker: a d-vector
-            ``[256]`` (see :func:`spokenlm.eval.speaker.speaker_embedding`), a table name or row, or ``None``.
+            ``[256]`` (see :func:`spokenlm.audio.speaker.speaker_embedding`), a table name or row, or ``None``.
     """
 
     def __init__(self, vocoder_dir: str | Path, frame_rate: float, speaker: np.ndarray | str | int | None = None) -> None:

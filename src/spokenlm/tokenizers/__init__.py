@@ -1,5 +1,5 @@
 """Speech tokenizers: waveform → ``Tokens`` (semantic units, codec codes, mixed)."""
 
-from spokenlm.tokenizers.base import TOKENIZER_TRAINERS, TOKENIZERS, SpeechTokenizer, load_tokenizer
+from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer, load_tokenizer
 
-__all__ = ["TOKENIZERS", "TOKENIZER_TRAINERS", "SpeechTokenizer", "load_tokenizer"]
+__all__ = ["TOKENIZERS", "SpeechTokenizer", "load_tokenizer"]

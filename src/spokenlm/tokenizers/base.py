@@ -3,18 +3,15 @@
 A tokenizer turns mono waveforms into :class:`~spokenlm.tokens.Tokens` and saves
 itself as an HF-style folder (``config.json`` with a ``"type"`` key naming its
 class in :data:`TOKENIZERS`, plus weight files). :func:`load_tokenizer` opens any
-such folder without knowing its type in advance.
-
-:data:`TOKENIZER_TRAINERS` maps a recipe's ``type`` (``"kmeans"``, ``"hubert"``,
-``"phone"``, ``"codec"``, ``"mixed"`` …) to a function ``train(config_path,
-overrides, out_dir) -> SpeechTokenizer`` used by ``spokenlm train-tokenizer``.
+such folder without knowing its type in advance. Making one from a recipe is
+``spokenlm train-tokenizer`` (:mod:`spokenlm.train.tokenizer_recipes`).
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +22,6 @@ from spokenlm.registry import Registry
 from spokenlm.tokens import Tokens
 
 TOKENIZERS: Registry[type[SpeechTokenizer]] = Registry("tokenizer type")
-TOKENIZER_TRAINERS: Registry[Callable[..., SpeechTokenizer]] = Registry("tokenizer trainer")
 
 
 class SpeechTokenizer(ABC):
@@ -102,7 +98,7 @@ def load_tokenizer(directory: str | Path) -> SpeechTokenizer:
 
 
 def import_builtin_tokenizers() -> None:
-    """Import the modules that register the built-in tokenizer types and trainers (used by load_tokenizer and train-tokenizer)."""
+    """Import the modules that register the built-in tokenizer types (used by :func:`load_tokenizer`)."""
     import importlib
     import pkgutil
 

@@ -21,7 +21,7 @@ import numpy as np
 from spokenlm.atomic import atomic_write_text
 from spokenlm.data.shards import ShardReader, ShardWriter, shard_dirs
 from spokenlm.errors import SpokenLMError
-from spokenlm.tokenizers.audio_source import iter_cuts, load_cut
+from spokenlm.audio.loader import iter_cuts, load_cut
 from spokenlm.tokenizers.base import SpeechTokenizer, load_tokenizer
 from spokenlm.tokens import Tokens
 
@@ -151,7 +151,7 @@ def run_tokenize(config: TokenizeConfig) -> ShardSummary:
 
     from rich.progress import Progress
 
-    from spokenlm.tokenizers.reporting import console
+    from spokenlm.audio.reporting import console
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)

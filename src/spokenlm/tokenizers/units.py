@@ -24,7 +24,7 @@ from spokenlm.audio.io import resample
 from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
 from spokenlm.tokenizers.bpe import UnitBPE
-from spokenlm.tokenizers.extractors.base import FeatureExtractor, load_extractor
+from spokenlm.encoders.base import Encoder, load_encoder
 from spokenlm.tokenizers.quantizer import KMeansQuantizer
 from spokenlm.tokens import Tokens
 
@@ -46,7 +46,7 @@ class UnitTokenizer(SpeechTokenizer):
     """Semantic units: ``extractor`` features ``[T, D]`` → nearest k-means centroid ids.
 
     Args:
-        extractor: any :class:`FeatureExtractor`.
+        extractor: any :class:`Encoder`.
         quantizer: k-means over that extractor's features (same D).
         name: stored in every ``Tokens``.
         dedup: collapse repeated units into one token with a duration (frames at :attr:`frame_rate`).
@@ -57,7 +57,7 @@ class UnitTokenizer(SpeechTokenizer):
 
     def __init__(
         self,
-        extractor: FeatureExtractor,
+        extractor: Encoder,
         quantizer: KMeansQuantizer,
         name: str = "units",
         dedup: bool = False,
@@ -128,7 +128,7 @@ class UnitTokenizer(SpeechTokenizer):
     def from_pretrained(cls, directory: str | Path) -> UnitTokenizer:
         directory = Path(directory)
         config = json.loads((directory / "config.json").read_text())
-        extractor = load_extractor(directory / EXTRACTOR_DIR)
+        extractor = load_encoder(directory / EXTRACTOR_DIR)
         quantizer = KMeansQuantizer.load(directory)
         bpe = UnitBPE.load(directory) if config.get("bpe") else None
         return cls(extractor, quantizer, name=config["name"], dedup=bool(config["dedup"]), bpe=bpe)

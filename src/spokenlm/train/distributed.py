@@ -1,7 +1,7 @@
 """Process groups, DDP/FSDP wrapping and full (unsharded) state dicts under ``torchrun``.
 
-Launch ``torchrun --nproc_per_node N -m spokenlm.cli.main train ...``: WORLD_SIZE/RANK come
-from the environment; CPU runs use the gloo backend, GPU runs NCCL.
+Launch ``torchrun --nproc_per_node N -m spokenlm train ...`` (or ``train-tokenizer``, ``train-vocoder``):
+WORLD_SIZE/RANK come from the environment; CPU runs use the gloo backend, GPU runs NCCL.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ def teardown(info: DistInfo) -> None:
         dist.destroy_process_group()
 
 
-def wrap(model: nn.Module, info: DistInfo) -> nn.Module:
-    """DDP wrapper, or FSDP2 sharding of every block and of the root (in place)."""
+def wrap(model: nn.Module, info: DistInfo, shard_units: list[nn.Module] | None = None) -> nn.Module:
+    """DDP wrapper, or FSDP2 sharding of each of ``shard_units`` (e.g. transformer blocks) and of the root (in place)."""
     if info.mode == "ddp":
         from torch.nn.parallel import DistributedDataParallel
 
@@ -59,8 +59,8 @@ def wrap(model: nn.Module, info: DistInfo) -> nn.Module:
     if info.mode == "fsdp":
         from torch.distributed.fsdp import fully_shard
 
-        for block in model.blocks:
-            fully_shard(block)
+        for unit in shard_units or []:
+            fully_shard(unit)
         fully_shard(model)
         return model
     if info.mode != "none":

@@ -1,6 +1,8 @@
-"""Training metrics: JSONL (every record) + CSV (fixed columns), optional TensorBoard and W&B."""
+"""Training metrics: JSONL (every record) + CSV (the columns a task declares), optional TensorBoard and W&B."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import csv
 import json
@@ -9,24 +11,27 @@ from typing import Any
 
 from spokenlm.errors import MissingDependencyError
 
-CSV_COLUMNS = ("step", "split", "loss", "lr", "grad_norm", "tokens_per_s", "tokens_seen", "mfu")
+LEADING_COLUMNS = ("step", "split", "loss")
 
 
 class MetricsLog:
     """Append metrics records to ``out_dir/metrics.{jsonl,csv}``.
 
-    Resuming at ``resume_step`` first drops records of later steps (written by the
-    interrupted run after its last checkpoint), so the files read as one clean run.
+    The CSV has ``step, split, loss`` and then ``columns``. Resuming at ``resume_step`` first drops
+    records of later steps (written by the interrupted run after its last checkpoint), so the files
+    read as one clean run.
     """
 
-    def __init__(self, out_dir: str | Path, resume_step: int = 0, tensorboard: bool = False, wandb: bool = False, run_config: dict | None = None) -> None:
+    def __init__(self, out_dir: str | Path, resume_step: int = 0, tensorboard: bool = False, wandb: bool = False,
+                 run_config: dict | None = None, columns: Sequence[str] = ()) -> None:
         out_dir = Path(out_dir)
+        self.columns = (*LEADING_COLUMNS, *(c for c in columns if c not in LEADING_COLUMNS))
         self.jsonl, self.csv = out_dir / "metrics.jsonl", out_dir / "metrics.csv"
         records = self.read(self.jsonl) if resume_step else []
         records = [r for r in records if r["step"] <= resume_step]
         self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in records))
         with open(self.csv, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, CSV_COLUMNS, extrasaction="ignore")
+            writer = csv.DictWriter(handle, self.columns, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(records)
         self._tb = self._wandb = None
@@ -53,7 +58,7 @@ class MetricsLog:
         with open(self.jsonl, "a") as handle:
             handle.write(json.dumps(record) + "\n")
         with open(self.csv, "a", newline="") as handle:
-            csv.DictWriter(handle, CSV_COLUMNS, extrasaction="ignore").writerow(record)
+            csv.DictWriter(handle, self.columns, extrasaction="ignore").writerow(record)
         numbers = {f"{record['split']}/{k}": v for k, v in record.items() if isinstance(v, (int, float)) and k != "step"}
         if self._tb is not None:
             for key, value in numbers.items():

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from spokenlm.errors import SpokenLMError
-from spokenlm.eval.f0 import F0_MAX_HZ, F0_MIN_HZ
+from spokenlm.audio.f0 import F0_MAX_HZ, F0_MIN_HZ
 
 DVECTOR_DIM = 256
 

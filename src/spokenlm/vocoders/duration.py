@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from spokenlm.tokens import Tokens
-from spokenlm.vocoders.hifigan import conv1d
+from spokenlm.nn.conv import conv1d
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Griffin-Lim mel vocoder: the dependency-free fallback (no weights).
 
-The log-mel (:data:`~spokenlm.vocoders.mel.HIFIGAN_MEL` convention) is mapped
+The log-mel (:data:`~spokenlm.audio.mel.HIFIGAN_MEL` convention) is mapped
 back to a linear magnitude with the pseudo-inverse of the mel filterbank
 (clamped at zero), then the phase is estimated by fast Griffin-Lim
 (Perraudin et al. 2013, momentum 0.99).
@@ -14,7 +14,7 @@ import librosa
 import torch
 
 from spokenlm.audio.features import MelConfig
-from spokenlm.vocoders.mel import HIFIGAN_MEL
+from spokenlm.audio.mel import HIFIGAN_MEL
 
 
 @lru_cache(maxsize=4)

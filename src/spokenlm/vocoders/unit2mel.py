@@ -1,7 +1,7 @@
 """Unit → mel model of the input-enhanced path: conditioning + ConvNeXt stack → log-mel frames.
 
 Input ids are already at the mel frame rate (see :func:`spokenlm.vocoders.frames.resample_frames`);
-output is a log-mel ``[B, n_mels, T]`` in the :data:`~spokenlm.vocoders.mel.HIFIGAN_MEL`
+output is a log-mel ``[B, n_mels, T]`` in the :data:`~spokenlm.audio.mel.HIFIGAN_MEL`
 convention, so a pretrained HiFi-GAN or Griffin-Lim can voice it.
 """
 
@@ -13,7 +13,7 @@ import torch
 
 from spokenlm.nn.streaming import StreamingModule
 from spokenlm.vocoders.conditioning import ConditioningConfig, UnitConditioner
-from spokenlm.vocoders.hifigan import conv1d
+from spokenlm.nn.conv import conv1d
 from spokenlm.vocoders.istft import ConvNeXtBlock
 
 

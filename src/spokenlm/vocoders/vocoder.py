@@ -26,7 +26,7 @@ from spokenlm.errors import SpokenLMError
 from spokenlm.tokens import Tokens
 from spokenlm.vocoders.conditioning import DVECTOR_DIM, quantize_f0
 from spokenlm.vocoders.frames import frames_at_rate, resample_frames
-from spokenlm.vocoders.mel import HIFIGAN_MEL
+from spokenlm.audio.mel import HIFIGAN_MEL
 from spokenlm.vocoders.model import VocoderModelConfig, VocoderNet
 
 Speaker = int | str | np.ndarray | None

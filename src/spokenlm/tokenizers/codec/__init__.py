@@ -1,9 +1,10 @@
 """Acoustic and mixed tokenizers: a streaming SEANet + RVQ neural codec, semantic distillation, published-codec adapters.
 
+Training is the codec task of :mod:`spokenlm.train.tasks.codec`.
+
 * :class:`~spokenlm.tokenizers.codec.model.CodecModel` — causal encoder/decoder, optional transformer, RVQ.
 * :class:`~spokenlm.tokenizers.codec.tokenizer.CodecTokenizer` (``"codec"``) and
   :class:`~spokenlm.tokenizers.codec.tokenizer.MixedTokenizer` (``"mixed"``).
-* :mod:`~spokenlm.tokenizers.codec.train` — the ``"codec"`` and ``"mixed"`` trainers.
 * :class:`~spokenlm.tokenizers.codec.snac_adapter.SnacTokenizer` (``"snac"``) — published SNAC weights from a local folder
   (optional extra ``spokenlm[codecs]``, imported lazily).
 """
@@ -11,6 +12,5 @@
 from spokenlm.tokenizers.codec.config import CodecConfig
 from spokenlm.tokenizers.codec.model import CodecModel
 from spokenlm.tokenizers.codec.tokenizer import CodecTokenizer, MixedTokenizer
-from spokenlm.tokenizers.codec.train import CodecTrainConfig, train_codec  # registers the "codec" and "mixed" trainers
 
-__all__ = ["CodecConfig", "CodecModel", "CodecTokenizer", "CodecTrainConfig", "MixedTokenizer", "train_codec"]
+__all__ = ["CodecConfig", "CodecModel", "CodecTokenizer", "MixedTokenizer"]

@@ -25,7 +25,7 @@ import torch
 from spokenlm.atomic import atomic_directory, atomic_write_json
 from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
-from spokenlm.tokenizers.extractors.hf_models import HF_MODEL_DIR, load_local_model
+from spokenlm.encoders.hf_models import HF_MODEL_DIR, load_local_model
 from spokenlm.tokens import Tokens
 
 FAMILIES = ("encodec", "dac", "mimi")

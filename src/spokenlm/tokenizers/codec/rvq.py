@@ -5,6 +5,11 @@ codebooks are not trained by gradient but by exponential moving averages of the
 vectors assigned to them (SoundStream/EnCodec). The first training batch
 initialises each codebook by k-means; codes whose EMA usage falls below a
 threshold are restarted from random vectors of the current batch.
+
+Under data parallelism (``torch.distributed`` with several ranks) the statistics are those of the
+whole global batch: the ranks' vectors are gathered, rank 0 draws the k-means start and the
+restarted codes, and its codebook is broadcast, so every rank keeps the same codebooks and they
+equal what one process would learn from the same global batch.
 """
 
 from __future__ import annotations
@@ -12,8 +17,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _gathered(x: torch.Tensor) -> torch.Tensor:
+    """``x`` of every rank concatenated in rank order (``x`` itself outside distributed training; every rank's ``x`` has one shape)."""
+    if not _distributed():
+        return x
+    parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, x.contiguous())
+    return torch.cat(parts)
 
 
 def kmeans(x: torch.Tensor, k: int, iters: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -59,14 +78,23 @@ class EMAVectorQuantizer(nn.Module):
 
     @torch.no_grad()
     def _initialise(self, x: torch.Tensor) -> None:
-        centroids = kmeans(x, self.size, self.kmeans_iters)
+        centroids = kmeans(_gathered(x), self.size, self.kmeans_iters)
         self.embedding.copy_(centroids)
         self.embed_sum.copy_(centroids)
         self.cluster_size.fill_(1.0)
         self.initialized.fill_(True)
+        self._broadcast()
+
+    @torch.no_grad()
+    def _broadcast(self) -> None:
+        """Every rank takes rank 0's codebook (a no-op outside distributed training)."""
+        if _distributed():
+            for buffer in (self.embedding, self.embed_sum, self.cluster_size):
+                dist.broadcast(buffer, src=0)
 
     @torch.no_grad()
     def _update(self, x: torch.Tensor, codes: torch.Tensor) -> None:
+        x, codes = _gathered(x), _gathered(codes)
         counts = torch.bincount(codes, minlength=self.size).to(x.dtype)
         sums = torch.zeros_like(self.embed_sum).index_add_(0, codes, x)
         self.cluster_size.mul_(self.decay).add_(counts, alpha=1 - self.decay)
@@ -80,6 +108,7 @@ class EMAVectorQuantizer(nn.Module):
             self.embedding[dead] = replacement
             self.embed_sum[dead] = replacement * self.dead_code_threshold
             self.cluster_size[dead] = self.dead_code_threshold
+        self._broadcast()
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Quantize ``x`` ``[N, dim]``: returns straight-through quantized ``[N, dim]``, codes ``[N]`` and the commitment loss."""

@@ -1,0 +1,118 @@
+"""A small frame phone classifier over log-mel: strided convolutions + bidirectional GRU.
+
+Input: waveforms at ``sample_rate`` → log-mel ``[B, n_mels, T_mel]`` at
+``sample_rate / hop_length`` Hz, normalised per utterance and mel bin (mean 0,
+variance 1 over its valid frames, which removes channel and much of the speaker
+colouring). Output: phone logits ``[B, T, num_phones]`` at
+``sample_rate / (hop_length * stride)`` Hz (50 Hz by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from spokenlm.audio.features import MelConfig, log_mel
+from spokenlm.checkpoint import load_state
+from spokenlm.config import from_dict
+
+
+@dataclass
+class PhoneClassifierConfig:
+    """Architecture. Sizes in channels, ``hop_length`` in samples, rates in Hz.
+
+    Attributes:
+        sample_rate: input rate, Hz.
+        n_mels: mel bands.
+        hop_length: mel hop, samples (160 → 100 Hz at 16 kHz).
+        stride: temporal downsampling of the convolution stack (2 → 50 Hz).
+        channels: convolution channels.
+        conv_layers: convolutions after the strided one (kernel 5, residual).
+        hidden: GRU units per direction (the bottleneck is ``2 * hidden`` wide).
+        num_phones: output classes (silence + 39 ARPAbet phones).
+    """
+
+    sample_rate: int = 16000
+    n_mels: int = 80
+    hop_length: int = 160
+    stride: int = 2
+    channels: int = 192
+    conv_layers: int = 2
+    hidden: int = 128
+    num_phones: int = 40
+
+    @property
+    def mel(self) -> MelConfig:
+        return MelConfig(sample_rate=self.sample_rate, n_fft=400, hop_length=self.hop_length, n_mels=self.n_mels)
+
+    @property
+    def frame_rate(self) -> float:
+        """Output frames per second (Hz)."""
+        return self.sample_rate / (self.hop_length * self.stride)
+
+    def output_frames(self, samples: int) -> int:
+        """Output frames of a waveform of ``samples`` samples."""
+        mel_frames = 1 + samples // self.hop_length
+        return -(-mel_frames // self.stride)
+
+
+def normalized_log_mel(wavs: list[np.ndarray], config: PhoneClassifierConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Padded, per-utterance normalised log-mel ``[B, n_mels, T_mel]`` and valid lengths ``[B]`` (mel frames)."""
+    mels = [log_mel(torch.from_numpy(np.asarray(w, np.float32)), config.mel) for w in wavs]
+    lengths = torch.tensor([m.shape[1] for m in mels])
+    batch = torch.zeros(len(mels), config.n_mels, int(lengths.max()))
+    for i, mel in enumerate(mels):
+        mean = mel.mean(dim=1, keepdim=True)
+        std = mel.std(dim=1, keepdim=True).clamp_min(1e-3) if mel.shape[1] > 1 else torch.ones_like(mean)
+        batch[i, :, : mel.shape[1]] = (mel - mean) / std
+    return batch, lengths
+
+
+class PhoneClassifier(nn.Module):
+    """Log-mel ``[B, n_mels, T_mel]`` → (phone logits ``[B, T, P]``, bottleneck ``[B, T, 2·hidden]``)."""
+
+    def __init__(self, config: PhoneClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.inp = nn.Conv1d(config.n_mels, c, kernel_size=5, stride=config.stride, padding=2)
+        self.convs = nn.ModuleList(nn.Conv1d(c, c, kernel_size=5, padding=2) for _ in range(config.conv_layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(c) for _ in range(config.conv_layers))
+        self.gru = nn.GRU(c, config.hidden, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * config.hidden, config.num_phones)
+
+    def forward(self, mel: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``lengths`` ``[B]`` in mel frames; padding never changes the outputs of valid frames (batched == one by one)."""
+        lengths = lengths.to(mel.device)
+        mel = mel * (torch.arange(mel.shape[2], device=mel.device) < lengths[:, None])[:, None, :]
+        x = torch.nn.functional.gelu(self.inp(mel))
+        frames = torch.div(lengths + self.config.stride - 1, self.config.stride, rounding_mode="floor").clamp(max=x.shape[2])
+        valid = (torch.arange(x.shape[2], device=mel.device) < frames[:, None])[:, None, :]
+        x = x * valid
+        for conv, norm in zip(self.convs, self.norms):
+            x = x + torch.nn.functional.gelu(conv(norm(x.transpose(1, 2)).transpose(1, 2))) * valid
+        packed = nn.utils.rnn.pack_padded_sequence(x.transpose(1, 2), frames.cpu(), batch_first=True, enforce_sorted=False)
+        hidden, _ = self.gru(packed)
+        hidden, _ = nn.utils.rnn.pad_packed_sequence(hidden, batch_first=True, total_length=x.shape[2])
+        return self.out(hidden), hidden
+
+    @torch.no_grad()
+    def frame_outputs(self, wavs: list[np.ndarray]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per utterance: (logits ``[T, P]``, bottleneck ``[T, 2·hidden]``) of mono waveforms ``[samples]`` at ``config.sample_rate``."""
+        mel, lengths = normalized_log_mel(list(wavs), self.config)
+        logits, hidden = self(mel, lengths)
+        frames = [self.config.output_frames(len(w)) for w in wavs]
+        return [(logits[i, :t], hidden[i, :t]) for i, t in enumerate(frames)]
+
+
+def load_phone_classifier(directory: str | Path) -> tuple[PhoneClassifier, dict]:
+    """The classifier of a saved phone tokenizer folder (``config.json`` with ``"model"`` + ``model.safetensors``), in eval mode,
+    and that folder's whole config."""
+    config, state = load_state(directory)
+    model = PhoneClassifier(from_dict(PhoneClassifierConfig, config["model"]))
+    model.load_state_dict(state)
+    return model.eval(), config

@@ -1,0 +1,86 @@
+"""The supervised phone tokenizer and its task: training on a TTS corpus, save/load in another process, registry, skipped cuts."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from spokenlm.errors import AudioError
+from spokenlm.tokenizers.base import load_tokenizer
+from spokenlm.tokenizers.phone import PhoneTokenizer
+from spokenlm.encoders.phone_model import PhoneClassifier, PhoneClassifierConfig
+from spokenlm.train.tokenizer_recipes import TOKENIZER_RECIPES
+from helpers.tts_corpus import add_broken_cut, build_tts_corpus, harvard_sentences
+
+TINY = ["model.channels=32", "model.hidden=32", "model.conv_layers=1", "optim.batch_size=4", "segment_seconds=1.0", "log_every=1"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tts")
+    cuts = build_tts_corpus(out, harvard_sentences(4), voices=("espeak-ng:en-us+m3", "festival:kal_diphone"))
+    return add_broken_cut(cuts)
+
+
+def test_batched_encode_equals_one_by_one_and_dedup(ljspeech_clips):
+    from spokenlm.audio.io import load_audio
+
+    torch.manual_seed(0)
+    tokenizer = PhoneTokenizer(PhoneClassifier(PhoneClassifierConfig(channels=32, hidden=32)), dedup=False)
+    wavs = [load_audio(p, 22050)[0] for p in ljspeech_clips[:2]]
+    batched = tokenizer.encode(wavs, 22050)
+    for wav, tokens in zip(wavs, batched):
+        single = tokenizer.encode(wav, 22050)[0]
+        np.testing.assert_array_equal(single.ids, tokens.ids)
+        assert len(tokens) == PhoneClassifierConfig().output_frames(round(len(wav) * 16000 / 22050))
+    tokenizer.dedup = True
+    dedup = tokenizer.encode(wavs[0], 22050)[0]
+    assert dedup.durations is not None and int(dedup.durations.sum()) == len(batched[0])
+    assert len(tokenizer.phone_labels(dedup)) == len(dedup)
+
+
+@pytest.mark.slow
+def test_train_save_and_load_in_another_process(corpus, tmp_path):
+    steps = ["optim.max_steps=6", "save_every=3", f"data.manifest={corpus}"]
+    tokenizer = TOKENIZER_RECIPES.get("phone")(None, TINY + steps, tmp_path / "full")
+    rows = [json.loads(line) for line in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    losses = [row["loss"] for row in rows]
+    assert len(losses) == 6 and losses[-1] < losses[0] and all(0 <= row["frame_accuracy"] <= 1 for row in rows)
+    assert rows[0]["lr"] == pytest.approx(3e-3)  # the phone task's cosine starts at the peak (no warmup)
+
+    # saved by this process, loaded by another: identical tokens
+    saved = tmp_path / "full"
+    assert json.loads((saved / "config.json").read_text())["type"] == "phone"
+    from spokenlm.audio.io import load_audio
+
+    wav, _ = load_audio(sorted((corpus.parent / "audio").glob("*.flac"))[0], 16000)
+    mine = tokenizer.encode(wav, 16000)[0]
+    code = (
+        "import sys, json, numpy as np\n"
+        "from spokenlm.tokenizers import load_tokenizer\n"
+        "from spokenlm.audio.io import load_audio\n"
+        "t = load_tokenizer(sys.argv[1]); w, _ = load_audio(sys.argv[2], 16000)\n"
+        "tok = t.encode(w, 16000)[0]; print(json.dumps([tok.ids.tolist(), tok.durations.tolist()]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(saved), str(sorted((corpus.parent / "audio").glob("*.flac"))[0])],
+                         capture_output=True, text=True, check=True)
+    ids, durations = json.loads(out.stdout)
+    assert ids == mine.ids.tolist() and durations == mine.durations.tolist()
+    loaded = load_tokenizer(saved)
+    assert isinstance(loaded, PhoneTokenizer) and loaded.frame_rate == 50.0 and loaded.vocab_size == 40
+
+
+def test_unusable_cuts_are_skipped_and_counted(corpus, tmp_path, capsys):
+    from spokenlm.train.tasks.phone import PhoneDataConfig, PhoneTrainConfig, load_labelled_corpus
+
+    labelled = load_labelled_corpus(PhoneTrainConfig(data=PhoneDataConfig(manifest=str(corpus))))
+    assert len(labelled.mels) == 8 and len(labelled.skipped) == 1
+    assert "broken" in labelled.skipped[0] and "missing" in labelled.skipped[0]
+    assert all(len(m.shape) == 2 and m.shape[1] <= 2 * len(lab) for m, lab in zip(labelled.mels, labelled.labels))
+    with pytest.raises(AudioError):
+        from spokenlm.audio.loader import iter_cuts, load_cut
+
+        load_cut(next(c for c in iter_cuts(corpus) if c.id == "broken"), 16000)
