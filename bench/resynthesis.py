@@ -43,20 +43,20 @@ def held_out_clips() -> list[str]:
 
 
 def train_tokenizer(kind: str, recipe: str, overrides: list[str], out: Path):
-    from spokenlm.tokenizers.base import TOKENIZER_TRAINERS, import_builtin_tokenizers, load_tokenizer
+    from spokenlm.tokenizers.base import load_tokenizer
+    from spokenlm.train.tokenizer_recipes import TOKENIZER_RECIPES
 
     if (out / "config.json").is_file():
         return load_tokenizer(out)
-    import_builtin_tokenizers()
-    return TOKENIZER_TRAINERS.get(kind)(REPO / "recipes" / recipe, overrides, out)
+    return TOKENIZER_RECIPES.get(kind)(REPO / "recipes" / recipe, overrides, out)
 
 
 def train_floor_vocoder(tokenizer_dir: Path, manifest: Path, steps: int, out: Path) -> Path:
     from spokenlm.config import load_config
-    from spokenlm.vocoders.train import VocoderTrainConfig, train_vocoder
+    from spokenlm.train.tasks.vocoder import VocoderTrainConfig, train_vocoder
 
     config = load_config(VocoderTrainConfig, REPO / "recipes" / "vocoder-unit-mel-tiny.yaml",
-                         [f"tokenizer={tokenizer_dir}", f"data.manifest={manifest}", f"steps={steps}"])
+                         [f"tokenizer={tokenizer_dir}", f"data.manifest={manifest}", f"optim.max_steps={steps}"])
     train_vocoder(config, out)
     return out
 

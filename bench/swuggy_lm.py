@@ -46,7 +46,7 @@ def main(work: Path) -> None:
     if not (corpus / "cuts.jsonl.gz").exists():
         spokenlm("data", "synth", str(corpus), "source=stories", "num_stories=160", f"voices={voices}", "test_voices=1", "workers=2")
     if not (tokenizer / "config.json").exists():
-        spokenlm("train-tokenizer", "-c", "recipes/tokenizer-phone.yaml", "--out", str(tokenizer), f"data.manifest={corpus / 'cuts.jsonl.gz'}", "steps=600")
+        spokenlm("train-tokenizer", "-c", "recipes/tokenizer-phone.yaml", "--out", str(tokenizer), f"data.manifest={corpus / 'cuts.jsonl.gz'}", "optim.max_steps=600")
     vocab = load_tokenizer(tokenizer).vocab_size
     if not tokens.exists():
         spokenlm("tokenize", str(corpus / "cuts.jsonl.gz"), "--tokenizer", str(tokenizer), "--out", str(tokens), "--workers", "2")

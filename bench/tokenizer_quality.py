@@ -116,11 +116,11 @@ def alignment_agreement(tts_dir: Path) -> dict:
 def train_phone_tokenizer(cuts: Path, out: Path, steps: int):
     """Train the phone tokenizer into ``out``, or load it when a previous run of this bench finished it."""
     from spokenlm.tokenizers.phone import PhoneTokenizer
-    from spokenlm.tokenizers.phone_train import train
+    from spokenlm.train.tokenizer_recipes import train_phone_recipe
 
     if (out / "config.json").is_file():
         return PhoneTokenizer.from_pretrained(out)
-    return train(REPO / "recipes" / "tokenizer-phone.yaml", [f"data.manifest={cuts}", f"steps={steps}", "data.split=null"], out)
+    return train_phone_recipe(REPO / "recipes" / "tokenizer-phone.yaml", [f"data.manifest={cuts}", f"optim.max_steps={steps}", "data.split=null"], out)
 
 
 def tts_plus_real_corpus(tts_cuts: Path, real_train: list, path: Path) -> Path:
@@ -136,10 +136,10 @@ def train_hubert(out: Path, steps: int, manifest: Path, overrides: list[str]) ->
     Returns ``("hubert-iterN", encoder folder)`` for the last iteration N (2 unless ``iterations=`` is overridden).
     """
     from spokenlm.config import load_config
-    from spokenlm.tokenizers.hubert.train import HubertRecipe, train_hubert_tokenizer
+    from spokenlm.train.tasks.hubert import HubertRecipe, train_hubert_tokenizer
 
     recipe_path = REPO / "recipes" / "tokenizer-hubert-tiny.yaml"
-    overrides = [f"data.manifest={manifest}", "data.audio=[]", f"train.steps={steps}", "kmeans.k=50", *overrides]
+    overrides = [f"data.manifest={manifest}", "data.audio=[]", f"train.optim.max_steps={steps}", "kmeans.k=50", *overrides]
     last = load_config(HubertRecipe, recipe_path, overrides).iterations
     if not (out / "train" / f"iter{last}" / "encoder" / "config.json").is_file():
         train_hubert_tokenizer(recipe_path, overrides, out)

@@ -1,10 +1,11 @@
 """Vocoder training speed on CPU: optimizer steps per second, fp32 vs bf16 autocast, for each kind.
 
-Each step is what ``spokenlm train-vocoder`` runs (generator losses, and for ``--gan`` the MPD +
-MSD discriminator and adversarial losses), on crops of real speech (the LJSpeech test clips,
-units from an MFCC k-means tokenizer fitted here). Precisions alternate within each round so
-machine load hits both alike; the ratio column is fp32 time over bf16 time (medians). Final
-losses after the same steps and seed are printed too: bf16 must train as well as fp32.
+Each run is ``spokenlm train-vocoder`` itself (the vocoder task on the training loop: generator losses,
+and for ``--gan`` the MPD + MSD discriminator phase and adversarial losses), on crops of real speech
+(the LJSpeech test clips, units from an MFCC k-means tokenizer fitted here). Precisions alternate
+within each round so machine load hits both alike; steps/s is the median over the timed steps (the
+first step of a run warms up kernels and is left out), and the ratio column is fp32 time over bf16
+time. Final mel losses after the same steps and seed are printed too: bf16 must train as well as fp32.
 
     python bench/vocoder_train.py --kinds unit-mel unit-istft --steps 20 --rounds 3
 """
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import statistics
-import time
+import tempfile
+from pathlib import Path
 
-import torch
 
 
 def main() -> None:
@@ -33,57 +35,46 @@ def main() -> None:
     from rich.table import Table
 
     from spokenlm.audio.io import load_audio
-    from spokenlm.perf import cpu_has_fast_bf16
     from spokenlm.audio.loader import AudioDataConfig
     from spokenlm.encoders.spectral import MfccConfig, MfccEncoder
+    from spokenlm.perf import cpu_has_fast_bf16
     from spokenlm.tokenizers.fitting import fit_unit_tokenizer
     from spokenlm.tokenizers.quantizer import KMeansConfig
-    from spokenlm.nn.losses import MultiScaleSTFTLoss
-    from spokenlm.vocoders.corpus import load_vocoder_corpus, sample_batch
-    from spokenlm.nn.discriminators import HiFiGANDiscriminator
-    from spokenlm.vocoders.model import VocoderModelConfig, VocoderNet
-    from spokenlm.vocoders.train import VocoderTrainConfig, loss_mel_config, resolve_model_config, train_step
+    from spokenlm.train.config import OptimConfig
+    from spokenlm.train.tasks.vocoder import VocoderTrainConfig, train_vocoder
+    from spokenlm.vocoders.model import VocoderModelConfig
 
-    torch.set_num_threads(args.threads)
     console = Console()
+    work = Path(tempfile.mkdtemp(prefix="vocoder-train-bench-"))
     clips = sorted(glob.glob(args.clips))
-    extractor = MfccEncoder(MfccConfig())
-    tokenizer = fit_unit_tokenizer(extractor, [load_audio(c, extractor.sample_rate)[0] for c in clips], KMeansConfig(k=100, n_init=1), "mfcc-km100")
-    console.print(f"CPU bf16 support (AMX / AVX-512 BF16): {cpu_has_fast_bf16()}; {len(clips)} clips")
+    encoder = MfccEncoder(MfccConfig())
+    tokenizer = fit_unit_tokenizer(encoder, [load_audio(c, encoder.sample_rate)[0] for c in clips], KMeansConfig(k=100, n_init=1), "mfcc-km100")
+    tokenizer.save_pretrained(work / "tokenizer")
+    console.print(f"CPU bf16 support (AMX / AVX-512 BF16): {cpu_has_fast_bf16()}; {len(clips)} clips; runs in {work}")
 
-    table = Table(title="vocoder training steps/s (median of rounds)")
-    for column in ("kind", "fp32 steps/s", "bf16 steps/s", "bf16 speed-up", "fp32 final loss", "bf16 final loss"):
+    table = Table(title="vocoder training steps/s (median of the timed steps of every round)")
+    for column in ("kind", "fp32 steps/s", "bf16 steps/s", "bf16 speed-up", "fp32 final mel loss", "bf16 final mel loss"):
         table.add_column(column, justify="right")
     for kind in args.kinds:
-        config = VocoderTrainConfig(tokenizer="(in memory)", data=AudioDataConfig(audio=[args.clips]),
-                                    model=VocoderModelConfig(kind=kind, sample_rate=22050 if kind == "unit-mel" else 16000),
-                                    segment_frames=64 if kind == "unit-mel" else 32, batch_size=8, stft_weight=10.0)
-        model_config = resolve_model_config(config, tokenizer).validate()
-        utterances, _, _ = load_vocoder_corpus(config.data, tokenizer, model_config, "none", config.speaker_pattern)
-        mel_config, stft = loss_mel_config(model_config.sample_rate), MultiScaleSTFTLoss()
-        hop = 0 if kind == "unit-mel" else model_config.hop_length
         gan = args.gan and kind != "unit-mel"
-        times: dict[str, list[float]] = {"fp32": [], "bf16": []}
+        seconds: dict[str, list[float]] = {"fp32": [], "bf16": []}
         final: dict[str, float] = {}
-        for _ in range(args.rounds):
-            for precision in times:
-                config.precision = precision
-                torch.manual_seed(0)
-                generator = torch.Generator().manual_seed(0)
-                net = VocoderNet(model_config).train()
-                disc = HiFiGANDiscriminator(config.discriminator) if gan else None
-                optimizers = {"net": torch.optim.AdamW(net.parameters(), 1e-3)}
-                if disc is not None:
-                    optimizers["discriminator"] = torch.optim.AdamW(disc.parameters(), 1e-3)
-                batches = [sample_batch(utterances, config.batch_size, config.segment_frames, hop, generator) for _ in range(args.steps + 1)]
-                start = 0.0
-                for step, batch in enumerate(batches):
-                    if step == 1:  # the first step warms up kernels and is not timed
-                        start = time.perf_counter()
-                    losses = train_step(net, disc, optimizers, batch, config, mel_config, stft)
-                times[precision].append((time.perf_counter() - start) / args.steps)
-                final[precision] = losses["mel"]
-        fp32, bf16 = statistics.median(times["fp32"]), statistics.median(times["bf16"])
+        for round_ in range(args.rounds):
+            for precision in seconds:
+                config = VocoderTrainConfig(
+                    tokenizer=str(work / "tokenizer"), data=AudioDataConfig(audio=[args.clips]),
+                    model=VocoderModelConfig(kind=kind, sample_rate=22050 if kind == "unit-mel" else 16000),
+                    segment_frames=64 if kind == "unit-mel" else 32, stft_weight=10.0, adversarial_start=0 if gan else 10**9,
+                    optim=OptimConfig(lr=1e-3, schedule="constant", warmup_steps=0, max_steps=args.steps + 1, batch_size=8,
+                                      weight_decay=0.01, decay_matrices_only=False, beta1=0.8, beta2=0.99, grad_clip=100.0),
+                    precision=precision, threads=args.threads, log_every=1, save_every=0, device="cpu",
+                )
+                out = work / f"{kind}-{precision}-{round_}"
+                train_vocoder(config, out)
+                rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+                seconds[precision] += [config.optim.batch_size / row["crops_per_s"] for row in rows[1:]]
+                final[precision] = rows[-1]["mel"]
+        fp32, bf16 = statistics.median(seconds["fp32"]), statistics.median(seconds["bf16"])
         table.add_row(kind + (" +GAN" if gan else ""), f"{1 / fp32:.2f}", f"{1 / bf16:.2f}", f"{fp32 / bf16:.2f}",
                       f"{final['fp32']:.3f}", f"{final['bf16']:.3f}")
     console.print(table)

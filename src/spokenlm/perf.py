@@ -79,6 +79,13 @@ def configure_cpu_threads() -> int:
     return torch.get_num_threads()
 
 
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → ``cuda:LOCAL_RANK`` when CUDA is available (one GPU per torchrun rank), else the CPU; other names as torch reads them."""
+    if name != "auto":
+        return torch.device(name)
+    return torch.device(f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu")
+
+
 def cpu_has_fast_bf16() -> bool:
     """Whether this CPU multiplies bf16 natively (AMX tiles or AVX-512 BF16): where bf16 autocast pays off."""
     return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()

@@ -145,3 +145,30 @@ def test_tok_phone_classifier_outputs_batching_and_round_trip(output, dim, fsdd_
         build_encoder({"type": "phone-classifier", "tokenizer": str(tmp_path / "missing")})
     with pytest.raises(SpokenLMError, match="mono"):
         extractor.extract(np.stack([wavs[0], wavs[0]]))
+
+
+def test_encoders_are_modules_that_move_freeze_and_run_padded_batches(fsdd_wavs, tmp_path):
+    """An encoder with weights is an nn.Module (parameters, requires_grad_, state_dict); forward on a padded batch equals extract."""
+    from spokenlm.encoders.hubert import HubertEncoder
+    from spokenlm.encoders.hubert_model import HubertConfig, HubertModel
+    from spokenlm.encoders.spectral import MfccConfig, MfccEncoder
+
+    torch.manual_seed(0)
+    config = HubertConfig(frontend="mel", dim=32, layers=2, heads=2, ffn_dim=64, pos_conv_kernel=8, pos_conv_groups=4, final_dim=16, layer=1)
+    encoder = HubertEncoder.from_model(HubertModel(config), layer=1)
+    assert isinstance(encoder, torch.nn.Module) and sum(p.numel() for p in encoder.parameters()) > 0
+    encoder.requires_grad_(False)
+    assert not any(p.requires_grad for p in encoder.parameters()) and encoder.device.type == "cpu"
+    assert set(encoder.state_dict()) == {f"model.{k}" for k in encoder.model.state_dict()}
+    wavs = fsdd_wavs[:3]
+    lengths = torch.tensor([len(w) for w in wavs])
+    padded = torch.zeros(len(wavs), int(lengths.max()))
+    for row, wav in enumerate(wavs):
+        padded[row, : len(wav)] = torch.from_numpy(wav)
+    for module in (encoder, MfccEncoder(MfccConfig())):
+        features, frames = module(padded, lengths)
+        for row, wav in enumerate(wavs):
+            alone = module.extract(wav)
+            assert int(frames[row]) == len(alone)
+            assert torch.allclose(features[row, : len(alone)], alone, atol=1e-5) and not features[row, len(alone) :].any()
+    assert list(MfccEncoder(MfccConfig()).parameters()) == [] and MfccEncoder(MfccConfig()).device.type == "cpu"

@@ -9,13 +9,19 @@ from spokenlm.errors import SpokenLMError
 from spokenlm.train.checkpoints import flatten_optimizer_state, latest_checkpoint, load_checkpoint, save_checkpoint, unflatten_optimizer_state
 
 
-def test_optimizer_state_round_trip():
+def trained_linear() -> tuple[torch.nn.Linear, dict]:
+    """A linear layer after one AdamW step, and the optimizer's state keyed by parameter names (as the loop saves it)."""
     model = torch.nn.Linear(3, 2)
     optimizer = torch.optim.AdamW(model.parameters())
     model(torch.ones(1, 3)).sum().backward()
     optimizer.step()
-    state = {"state": {f"p{i}": v for i, v in optimizer.state_dict()["state"].items()},
-             "param_groups": [{**g, "params": [f"p{i}" for i in g["params"]]} for g in optimizer.state_dict()["param_groups"]]}
+    state = optimizer.state_dict()
+    return model, {"state": {f"p{i}": v for i, v in state["state"].items()},
+                   "param_groups": [{**g, "params": [f"p{i}" for i in g["params"]]} for g in state["param_groups"]]}
+
+
+def test_optimizer_state_round_trip():
+    _, state = trained_linear()
     tensors, structure = flatten_optimizer_state(state)
     json.dumps(structure)
     back = unflatten_optimizer_state(tensors, structure)
@@ -26,12 +32,7 @@ def test_optimizer_state_round_trip():
 
 
 def test_checkpoint_round_trip_and_broken_checkpoints_name_the_file(tmp_path):
-    model = torch.nn.Linear(3, 2)
-    optimizer = torch.optim.AdamW(model.parameters())
-    model(torch.ones(1, 3)).sum().backward()
-    optimizer.step()
-    named = {"state": {f"p{i}": v for i, v in optimizer.state_dict()["state"].items()},
-             "param_groups": [{**g, "params": [f"p{i}" for i in g["params"]]} for g in optimizer.state_dict()["param_groups"]]}
+    model, named = trained_linear()
     rng = {"cpu.0": torch.get_rng_state(), "generator.batches": torch.Generator().manual_seed(3).get_state()}
     for step in (1, 2, 3):
         save_checkpoint(tmp_path, step, {"model": model.state_dict(), "critic": model.state_dict()}, {"model": named}, rng, {"items_seen": step}, {"a": 1}, keep=2)

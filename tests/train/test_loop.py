@@ -19,7 +19,7 @@ from helpers.synthetic_units import write_synthetic_corpus
 
 GOLDEN_TOKENIZER = REPO / "tests" / "golden" / "checkpoints" / "mfcc-km"
 TIMING = re.compile(r".*_per_s$|^mfu$")
-STEPS, SAVE_EVERY = 30, 5
+STEPS, SAVE_EVERY = 20, 5
 
 
 def env() -> dict[str, str]:
@@ -72,9 +72,16 @@ TASKS = {
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory, goldens) -> Path:
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Scratch shared by the runs, with a small paired corpus: 12 FSDD clips of 6 speakers and their digit words."""
+    import shutil
+
     work = tmp_path_factory.mktemp("loop")
-    goldens.build_phone_corpus(work)  # real speech with text: LJSpeech and FSDD, force-aligned by pocketsphinx
+    clips = work / "fsdd"
+    clips.mkdir()
+    for path in sorted((ASSETS / "fsdd").glob("[0-1]_*_0.flac")):
+        shutil.copy(path, clips / path.name)
+    run(["data", "import", "fsdd", str(clips), str(work / "corpus")])
     return work
 
 

@@ -105,8 +105,8 @@ class Resynthesizer:
             return cls(tokenizer, None)
         vocoder = load_vocoder(config.vocoder)
         if config.mel_vocoder is not None:
-            if vocoder.config.kind != "unit-mel":
-                raise SpokenLMError(f"mel_vocoder applies to unit-mel vocoders, not {vocoder.config.kind}")
+            if not vocoder.config.kind_spec.outputs_mel:
+                raise SpokenLMError(f"mel_vocoder applies to vocoders that output mels (unit-mel), not {vocoder.config.kind}")
             vocoder.config.mel_vocoder = config.mel_vocoder
             vocoder.config.validate()
         return cls(tokenizer, vocoder, config.speaker, config.use_f0, config.predict_durations)

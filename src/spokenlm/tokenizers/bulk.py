@@ -21,6 +21,7 @@ import numpy as np
 from spokenlm.atomic import atomic_write_text
 from spokenlm.data.shards import ShardReader, ShardWriter, shard_dirs
 from spokenlm.errors import SpokenLMError
+from spokenlm.perf import resolve_device
 from spokenlm.audio.loader import iter_cuts, load_cut
 from spokenlm.tokenizers.base import SpeechTokenizer, load_tokenizer
 from spokenlm.tokens import Tokens
@@ -76,15 +77,6 @@ def encode_windowed(tokenizer: SpeechTokenizer, wav: np.ndarray, window_seconds:
     )
 
 
-def resolve_device(device: str) -> str:
-    """``"auto"`` → ``cuda:LOCAL_RANK`` when CUDA is available, else ``"cpu"``; other values unchanged."""
-    import torch
-
-    if device != "auto":
-        return device
-    return f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
-
-
 def finished_ids(out: Path) -> set[str]:
     """Ids of every item already in the shards under ``out``."""
     if not out.exists():
@@ -103,7 +95,7 @@ def tokenize_shard(config: TokenizeConfig, shard: int, num_shards: int, done: se
         torch.set_num_threads(config.threads)
     tokenizer = load_tokenizer(config.tokenizer)
     device = resolve_device(config.device)
-    if device != "cpu" and hasattr(tokenizer, "to"):
+    if device.type != "cpu" and hasattr(tokenizer, "to"):
         tokenizer.to(device)
     summary = ShardSummary()
     directory = Path(config.out) / f"shard-{shard:05d}"

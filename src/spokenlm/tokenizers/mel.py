@@ -30,9 +30,9 @@ from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
 from spokenlm.tokenizers.mel_quantizers import ChannelBinQuantizer, ResidualKMeansQuantizer
 from spokenlm.tokens import Tokens
 from spokenlm.audio.mel import HIFIGAN_MEL, vocoder_log_mel
+from spokenlm.vocoders.mel_vocoders import MEL_VOCODERS
 
 WEIGHTS_NAME = "mel_quantizer.safetensors"
-MEL_VOCODERS = ("hifigan-universal", "griffin-lim")
 
 MelQuantizer = ChannelBinQuantizer | ResidualKMeansQuantizer
 
@@ -55,7 +55,7 @@ class MelTokenizer(SpeechTokenizer):
 
     def __init__(self, quantizer: MelQuantizer, name: str = "mel", mel_vocoder: str = "hifigan-universal", num_codebooks: int | None = None) -> None:
         if mel_vocoder not in MEL_VOCODERS:
-            raise SpokenLMError(f"unknown mel_vocoder {mel_vocoder!r}; known: {', '.join(MEL_VOCODERS)}")
+            raise SpokenLMError(f"unknown mel_vocoder {mel_vocoder!r}; known: {', '.join(MEL_VOCODERS.names())}")
         if num_codebooks is not None and not (isinstance(quantizer, ResidualKMeansQuantizer) and 1 <= num_codebooks <= quantizer.num_streams):
             raise SpokenLMError(f"num_codebooks={num_codebooks} needs a residual k-means quantizer with at least that many codebooks")
         self.quantizer = quantizer
@@ -104,7 +104,7 @@ class MelTokenizer(SpeechTokenizer):
         if len(tokens) == 0:
             raise SpokenLMError(f"{self.name}: cannot decode an empty token sequence")
         if self._vocoder is None:
-            from spokenlm.vocoders.vocoder import build_mel_vocoder
+            from spokenlm.vocoders.mel_vocoders import build_mel_vocoder
 
             self._vocoder = build_mel_vocoder(self.mel_vocoder_name)
         return self._vocoder(self.decode_mel(tokens)[None])[0].numpy()

@@ -28,7 +28,7 @@ from torch import nn
 from spokenlm.atomic import atomic_write_json
 from spokenlm.config import save_config, to_dict
 from spokenlm.errors import ConfigError
-from spokenlm.perf import configure_cpu_allocator, configure_cpu_threads, peak_flops, uses_bf16
+from spokenlm.perf import configure_cpu_allocator, configure_cpu_threads, peak_flops, resolve_device, uses_bf16
 from spokenlm.train import distributed
 from spokenlm.train.checkpoints import MAIN, latest_checkpoint, load_checkpoint, save_checkpoint
 from spokenlm.train.config import OptimConfig
@@ -37,13 +37,6 @@ from spokenlm.train.schedule import learning_rate
 from spokenlm.train.task import LoopContext, Phase, Task
 
 CHECKPOINTS = "checkpoints"
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else the CPU; anything else as torch reads it."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def make_optimizer(module: nn.Module, optim: OptimConfig) -> torch.optim.AdamW:

@@ -1,33 +1,29 @@
 """The trainable network of every vocoder kind, and its configuration.
 
-Kinds (``VocoderModelConfig.kind``):
-
-- ``"unit-istft"``: direct synthesis, units → :class:`ISTFTGenerator` (fast, causal, streamable).
-- ``"unit-hifigan"``: direct synthesis after Polyak et al. 2021, units → :class:`HiFiGANGenerator`.
-- ``"unit-mel"``: input-enhanced synthesis, units → :class:`UnitToMel` → a pretrained
-  mel vocoder (``mel_vocoder``: ``"hifigan-universal"`` or ``"griffin-lim"``).
+The kinds (``VocoderModelConfig.kind``) are registered in :mod:`spokenlm.vocoders.kinds`:
+direct waveform generators (``unit-istft``, ``unit-hifigan``) and the input-enhanced ``unit-mel``
+(units → log-mel → a pretrained mel vocoder of :mod:`spokenlm.vocoders.mel_vocoders`).
 
 Every kind carries a :class:`DurationPredictor` for deduplicated token streams.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from spokenlm.errors import ConfigError
 from spokenlm.nn.streaming import StreamingModule
+from spokenlm.audio.mel import HIFIGAN_MEL
 from spokenlm.vocoders.conditioning import ConditioningConfig, UnitConditioner
 from spokenlm.vocoders.duration import DurationConfig, DurationPredictor
-from spokenlm.vocoders.hifigan import HiFiGANConfig, HiFiGANGenerator
-from spokenlm.vocoders.istft import ISTFTConfig, ISTFTGenerator
-from spokenlm.audio.mel import HIFIGAN_MEL
+from spokenlm.vocoders.hifigan import HiFiGANConfig
+from spokenlm.vocoders.istft import ISTFTConfig
+from spokenlm.vocoders.kinds import VOCODER_KINDS, VocoderKind
+from spokenlm.vocoders.mel_vocoders import MEL_VOCODERS
 from spokenlm.vocoders.unit2mel import UnitToMel, UnitToMelConfig
-
-KINDS = ("unit-istft", "unit-hifigan", "unit-mel")
-MEL_VOCODERS = ("hifigan-universal", "griffin-lim")
 
 
 @dataclass
@@ -35,13 +31,13 @@ class VocoderModelConfig:
     """Everything needed to rebuild a vocoder (stored as its ``config.json``).
 
     Attributes:
-        kind: one of :data:`KINDS`.
+        kind: a name of :data:`~spokenlm.vocoders.kinds.VOCODER_KINDS`.
         sample_rate: output rate, Hz (``unit-mel``: fixed by the mel vocoder, 22050).
         frame_rate: token rate, Hz, before deduplication (must match the tokenizer).
         tokenizer: name of the tokenizer whose tokens this vocoder reads.
         conditioning: units / speaker / F0 inputs.
         istft / hifigan / unit_to_mel: the network of the chosen kind (others are ignored).
-        mel_vocoder: ``unit-mel`` only: :data:`MEL_VOCODERS`.
+        mel_vocoder: kinds that output mels only: a name of :data:`~spokenlm.vocoders.mel_vocoders.MEL_VOCODERS`.
         duration: the duration predictor.
         speakers: names of the rows of the speaker table (``conditioning.num_speakers``).
     """
@@ -63,19 +59,25 @@ class VocoderModelConfig:
         """Output samples per token frame (direct kinds)."""
         return int(round(self.sample_rate / self.frame_rate))
 
+    @property
+    def kind_spec(self) -> VocoderKind:
+        """The registered :class:`~spokenlm.vocoders.kinds.VocoderKind` of :attr:`kind` (an error lists the known kinds)."""
+        if self.kind not in VOCODER_KINDS:
+            raise ConfigError(f"model.kind {self.kind!r} is not one of {VOCODER_KINDS.names()}")
+        return VOCODER_KINDS.get(self.kind)
+
     def validate(self) -> VocoderModelConfig:
         """Raise :class:`ConfigError` if the parts do not fit together; return self."""
-        if self.kind not in KINDS:
-            raise ConfigError(f"model.kind {self.kind!r} is not one of {list(KINDS)}")
-        if self.kind == "unit-mel":
+        kind = self.kind_spec
+        if kind.outputs_mel:
             if self.mel_vocoder not in MEL_VOCODERS:
-                raise ConfigError(f"model.mel_vocoder {self.mel_vocoder!r} is not one of {list(MEL_VOCODERS)}")
+                raise ConfigError(f"model.mel_vocoder {self.mel_vocoder!r} is not one of {MEL_VOCODERS.names()}")
             if self.sample_rate != HIFIGAN_MEL.sample_rate:
-                raise ConfigError(f"unit-mel synthesizes at {HIFIGAN_MEL.sample_rate} Hz; set model.sample_rate={HIFIGAN_MEL.sample_rate}")
+                raise ConfigError(f"{self.kind} synthesizes at {HIFIGAN_MEL.sample_rate} Hz; set model.sample_rate={HIFIGAN_MEL.sample_rate}")
             return self
         if abs(self.sample_rate / self.frame_rate - self.hop_length) > 1e-6:
             raise ConfigError(f"sample_rate / frame_rate = {self.sample_rate / self.frame_rate} must be a whole number of samples")
-        generator_hop = self.istft.hop_length if self.kind == "unit-istft" else self.hifigan.hop_length
+        generator_hop = kind.generator_hop(self)
         if generator_hop != self.hop_length:
             raise ConfigError(f"{self.kind} generator hop {generator_hop} != sample_rate / frame_rate = {self.hop_length}")
         if self.conditioning.num_speakers and len(self.speakers) not in (0, self.conditioning.num_speakers):
@@ -85,7 +87,7 @@ class VocoderModelConfig:
     @property
     def streamable(self) -> bool:
         """Whether chunked synthesis equals offline synthesis (causal direct generators)."""
-        return (self.kind == "unit-istft" and self.istft.causal) or (self.kind == "unit-hifigan" and self.hifigan.causal)
+        return self.kind_spec.streamable(self)
 
 
 class DirectUnitGenerator(StreamingModule):
@@ -94,10 +96,7 @@ class DirectUnitGenerator(StreamingModule):
     def __init__(self, config: VocoderModelConfig) -> None:
         super().__init__()
         self.conditioner = UnitConditioner(config.conditioning)
-        if config.kind == "unit-istft":
-            self.generator: nn.Module = ISTFTGenerator(replace(config.istft, in_channels=config.conditioning.dim))
-        else:
-            self.generator = HiFiGANGenerator(replace(config.hifigan, in_channels=config.conditioning.dim))
+        self.generator: nn.Module = config.kind_spec.generator(config)
 
     def forward(self, ids: torch.Tensor, speaker: torch.Tensor | None = None, f0_bins: torch.Tensor | None = None) -> torch.Tensor:
         return self.generator(self.conditioner(ids, speaker, f0_bins))
@@ -110,7 +109,7 @@ class VocoderNet(StreamingModule):
         super().__init__()
         config.validate()
         c = config.conditioning
-        self.acoustic: nn.Module = UnitToMel(c, config.unit_to_mel) if config.kind == "unit-mel" else DirectUnitGenerator(config)
+        self.acoustic: nn.Module = UnitToMel(c, config.unit_to_mel) if config.kind_spec.outputs_mel else DirectUnitGenerator(config)
         self.duration = DurationPredictor(c.vocab_size, c.num_streams, config.duration)
 
     def forward(

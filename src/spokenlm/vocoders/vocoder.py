@@ -13,7 +13,7 @@ LM output, which has one token per run and no durations).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +27,11 @@ from spokenlm.tokens import Tokens
 from spokenlm.vocoders.conditioning import DVECTOR_DIM, quantize_f0
 from spokenlm.vocoders.frames import frames_at_rate, resample_frames
 from spokenlm.audio.mel import HIFIGAN_MEL
+from spokenlm.vocoders.mel_vocoders import MEL_VOCODERS, MelVocoderFn, build_mel_vocoder
 from spokenlm.vocoders.model import VocoderModelConfig, VocoderNet
 
 Speaker = int | str | np.ndarray | None
 VOCODER_SUBDIR = "vocoder"
-
-
-def build_mel_vocoder(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A pretrained mel vocoder by name: log-mel ``[B, 80, T]`` → waveform ``[B, T * 256]`` at 22.05 kHz."""
-    if name == "griffin-lim":
-        from spokenlm.vocoders.griffinlim import GriffinLim
-
-        return GriffinLim(HIFIGAN_MEL)
-    from spokenlm.vocoders.hifigan import load_universal_hifigan
-
-    generator = load_universal_hifigan("universal")
-    return lambda mel: generator(mel)[:, 0]
 
 
 class UnitVocoder:
@@ -51,7 +40,7 @@ class UnitVocoder:
     def __init__(self, config: VocoderModelConfig, net: VocoderNet | None = None) -> None:
         self.config = config.validate()
         self.net = (net or VocoderNet(config)).eval()
-        self._mel_vocoder: Callable[[torch.Tensor], torch.Tensor] | None = None
+        self._mel_vocoder: MelVocoderFn | None = None
 
     @property
     def sample_rate(self) -> int:
@@ -62,8 +51,8 @@ class UnitVocoder:
         return self.config.streamable
 
     @property
-    def mel_vocoder(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        """The pretrained mel vocoder of a ``unit-mel`` vocoder, loaded on first use."""
+    def mel_vocoder(self) -> MelVocoderFn:
+        """The pretrained mel vocoder of a kind that outputs mels, loaded on first use."""
         if self._mel_vocoder is None:
             self._mel_vocoder = build_mel_vocoder(self.config.mel_vocoder)
         return self._mel_vocoder
@@ -117,7 +106,7 @@ class UnitVocoder:
         frames = self.frame_tokens(tokens, predict_durations)
         ids = torch.from_numpy(frames.ids)[None]
         spk, bins = self.speaker_tensor(speaker), self.f0_bins(f0, len(frames))
-        if self.config.kind != "unit-mel":
+        if not self.config.kind_spec.outputs_mel:
             wav = self.net.acoustic(ids, spk, bins)[0, 0]
         else:
             mel_rate = HIFIGAN_MEL.frame_rate
@@ -130,7 +119,7 @@ class UnitVocoder:
     @property
     def lookahead_streamable(self) -> bool:
         """Whether :meth:`stream` works with bounded look-ahead (non-causal unit→mel + HiFi-GAN, all local)."""
-        return self.config.kind == "unit-mel" and self.config.mel_vocoder == "hifigan-universal"
+        return self.config.kind_spec.outputs_mel and MEL_VOCODERS.get(self.config.mel_vocoder).lookahead_streamable
 
     @torch.inference_mode()
     def stream(
@@ -150,7 +139,8 @@ class UnitVocoder:
         context per side, so joins match offline within a small tolerance. Griffin-Lim cannot stream.
         """
         if not (self.streamable or self.lookahead_streamable):
-            raise SpokenLMError(f"a {self.config.kind} vocoder with {self.config.mel_vocoder if self.config.kind == 'unit-mel' else 'non-causal layers'} cannot stream")
+            why = self.config.mel_vocoder if self.config.kind_spec.outputs_mel else "non-causal layers"
+            raise SpokenLMError(f"a {self.config.kind} vocoder with {why} cannot stream")
         frames = self.frame_tokens(tokens, predict_durations)
         ids = torch.from_numpy(frames.ids)[None]
         spk, bins = self.speaker_tensor(speaker), self.f0_bins(f0, len(frames))

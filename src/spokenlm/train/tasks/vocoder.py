@@ -95,9 +95,7 @@ def resolve_model_config(config: VocoderTrainConfig, tokenizer: SpeechTokenizer)
     model.conditioning.vocab_size = int(tokenizer.vocab_size)
     model.conditioning.num_streams = int(tokenizer.num_streams)
     model.conditioning.dvector = config.speaker == "dvector"
-    if model.kind == "unit-istft":
-        model.istft.hop_length = model.hop_length
-        model.istft.n_fft = 4 * model.hop_length
+    model.kind_spec.fit_to_rate(model)
     return model
 
 
@@ -136,7 +134,7 @@ class VocoderTask(Task):
         c = self.config
         self.generators = {"batches": torch.Generator().manual_seed(c.seed)}
         self.modules = {MAIN: VocoderNet(self.model_config).to(ctx.device)}
-        self.direct = self.model_config.kind != "unit-mel"
+        self.direct = not self.model_config.kind_spec.outputs_mel
         if self.direct and c.adversarial_start < c.optim.max_steps:
             self.modules[DISCRIMINATOR] = HiFiGANDiscriminator(c.discriminator).to(ctx.device)
         self.mel_config, self.stft = loss_mel_config(self.model_config.sample_rate), MultiScaleSTFTLoss()

@@ -1,7 +1,7 @@
 """Training examples for vocoders: utterances → (ids, target, F0 bins, speaker), and random crops.
 
-Direct kinds pair token ids ``[K, T]`` with waveforms ``[T · hop]``; ``unit-mel``
-pairs ids resampled to the mel rate ``[K, T_mel]`` with log-mels ``[80, T_mel]``.
+Direct kinds pair token ids ``[K, T]`` with waveforms ``[T · hop]``; kinds that output mels (``unit-mel``)
+pair ids resampled to the mel rate ``[K, T_mel]`` with log-mels ``[80, T_mel]``.
 Bad files are skipped and counted, never fatal.
 """
 
@@ -85,7 +85,7 @@ def prepare_utterance(
     from spokenlm.audio.f0 import extract_f0
 
     c = config.conditioning
-    if config.kind == "unit-mel":
+    if config.kind_spec.outputs_mel:
         target = vocoder_log_mel(wav_model).numpy()
         ids = resample_frames(token_ids, config.frame_rate, HIFIGAN_MEL.frame_rate, target.shape[1])
         rate = HIFIGAN_MEL.frame_rate
