@@ -74,5 +74,12 @@ def load_state(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.T
     for path in (config_path, weights_path):
         if not path.is_file():
             raise SpokenLMError(f"{path}: missing (not a spokenlm checkpoint directory)")
-    config = json.loads(config_path.read_text())
-    return config, load_file(str(weights_path))
+    try:
+        config = json.loads(config_path.read_text())
+    except json.JSONDecodeError as err:
+        raise SpokenLMError(f"{config_path}: not valid JSON ({err.msg} at line {err.lineno})") from err
+    try:
+        return config, load_file(str(weights_path))
+    except Exception as err:  # safetensors raises its own error types for truncated or foreign files
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise SpokenLMError(f"{weights_path}: unreadable weights, truncated or not a safetensors file ({reason})") from err

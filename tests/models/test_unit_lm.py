@@ -81,6 +81,14 @@ def test_bad_checkpoint_errors_name_the_file(tmp_path):
     (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "dim": 64}))
     with pytest.raises(SpokenLMError, match=str(tmp_path / "m")):
         UnitLM.from_pretrained(tmp_path / "m")
+    model.save_pretrained(tmp_path / "t")
+    weights = tmp_path / "t" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:7])  # a copy cut short
+    with pytest.raises(SpokenLMError, match=f"{weights}: unreadable weights, truncated or not a safetensors file"):
+        UnitLM.from_pretrained(tmp_path / "t")
+    (tmp_path / "t" / "config.json").write_text("{not json")
+    with pytest.raises(SpokenLMError, match="config.json: not valid JSON"):
+        UnitLM.from_pretrained(tmp_path / "t")
 
 
 def test_flops_per_token_counts_matmuls_and_attention():
