@@ -97,3 +97,18 @@ def mfcc(wav: torch.Tensor | np.ndarray, config: MelConfig, n_mfcc: int = 13, to
     """MFCC as librosa computes it (DCT-II ortho of dB mel power): ``[..., n_mfcc, T]``."""
     db = power_to_db(mel_spectrogram(wav, config), top_db=top_db)
     return torch.matmul(_dct_matrix(n_mfcc, config.n_mels).to(db.device), db)
+
+
+def warp_mel_bands(frames: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
+    """Stretch the mel axis of each item of ``frames`` ``[B, n_mels, T]`` by ``factors`` ``[B, 1]`` (linear interpolation,
+    edges clamped): band ``b`` of the result reads band ``b / factor``. A vocal-tract-length perturbation (ContentVec's)."""
+    bins = frames.shape[1]
+    positions = (torch.arange(bins, dtype=torch.float32)[None] / factors).clamp(0, bins - 1)  # [B, bins]
+    low = positions.floor().long()
+    high = (low + 1).clamp(max=bins - 1)
+    weight = (positions - low).to(frames)[..., None]  # [B, bins, 1]
+
+    def bands(index: torch.Tensor) -> torch.Tensor:
+        return frames.gather(1, index.to(frames.device)[..., None].expand(-1, -1, frames.shape[2]))
+
+    return bands(low) * (1 - weight) + bands(high) * weight

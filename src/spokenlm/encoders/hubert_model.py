@@ -114,18 +114,10 @@ class LogMelFrontend(nn.Module):
         self.warp = config.mel_warp
 
     def warp_bands(self, frames: torch.Tensor) -> torch.Tensor:
-        """Stretch each item's mel axis of ``[B, mel_bins, T]`` by a random factor (linear interpolation, edges clamped)."""
-        bins = frames.shape[1]
-        factors = 1.0 + (2.0 * torch.rand(frames.shape[0], 1) - 1.0) * self.warp  # [B, 1]
-        positions = (torch.arange(bins, dtype=torch.float32)[None] / factors).clamp(0, bins - 1)  # [B, bins]
-        low = positions.floor().long()
-        high = (low + 1).clamp(max=bins - 1)
-        weight = (positions - low).to(frames)[..., None]  # [B, bins, 1]
+        """Stretch each item's mel axis of ``[B, mel_bins, T]`` by a random factor in ``[1 - warp, 1 + warp]``."""
+        from spokenlm.audio.features import warp_mel_bands
 
-        def bands(index: torch.Tensor) -> torch.Tensor:
-            return frames.gather(1, index.to(frames.device)[..., None].expand(-1, -1, frames.shape[2]))
-
-        return bands(low) * (1 - weight) + bands(high) * weight
+        return warp_mel_bands(frames, 1.0 + (2.0 * torch.rand(frames.shape[0], 1) - 1.0) * self.warp)
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         from spokenlm.audio.features import log_mel

@@ -31,7 +31,7 @@ class PhoneFeaturesConfig:
 
     Attributes:
         tokenizer: folder of a phone tokenizer (``spokenlm train-tokenizer`` with ``type: phone``).
-        output: ``posteriors`` (softmax over the phone set, ``[T, P]``) or
+        output: ``posteriors`` (softmax over the phone set and a CTC classifier's blank, ``[T, P]``) or
             ``bottleneck`` (BiGRU states, ``[T, 2·hidden]``).
     """
 
@@ -70,7 +70,7 @@ class PhoneClassifierEncoder(Encoder):
     @property
     def dim(self) -> int:
         model = self.model.config
-        return model.num_phones if self.config.output == "posteriors" else 2 * model.hidden
+        return model.outputs if self.config.output == "posteriors" else 2 * model.hidden
 
     def extract(self, wav: np.ndarray) -> torch.Tensor:
         return self.extract_batch([wav])[0]

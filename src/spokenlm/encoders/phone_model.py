@@ -3,8 +3,10 @@
 Input: waveforms at ``sample_rate`` → log-mel ``[B, n_mels, T_mel]`` at
 ``sample_rate / hop_length`` Hz, normalised per utterance and mel bin (mean 0,
 variance 1 over its valid frames, which removes channel and much of the speaker
-colouring). Output: phone logits ``[B, T, num_phones]`` at
-``sample_rate / (hop_length * stride)`` Hz (50 Hz by default).
+colouring). Output: phone logits ``[B, T, outputs]`` at
+``sample_rate / (hop_length * stride)`` Hz (50 Hz by default): one per phone, plus a last CTC
+blank when the classifier is trained with CTC (``blank``), whose frames belong to the phone
+emitted before them (:meth:`PhoneClassifier.frame_phones`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class PhoneClassifierConfig:
         channels: convolution channels.
         conv_layers: convolutions after the strided one (kernel 5, residual).
         hidden: GRU units per direction (the bottleneck is ``2 * hidden`` wide).
-        num_phones: output classes (silence + 39 ARPAbet phones).
+        num_phones: phone classes (silence + 39 ARPAbet phones).
+        blank: one more output, the CTC blank (a classifier trained with ``objective: ctc``).
     """
 
     sample_rate: int = 16000
@@ -44,6 +47,12 @@ class PhoneClassifierConfig:
     conv_layers: int = 2
     hidden: int = 128
     num_phones: int = 40
+    blank: bool = False
+
+    @property
+    def outputs(self) -> int:
+        """Logits per frame: the phones, and the blank last when there is one."""
+        return self.num_phones + int(self.blank)
 
     @property
     def mel(self) -> MelConfig:
@@ -83,7 +92,7 @@ class PhoneClassifier(nn.Module):
         self.convs = nn.ModuleList(nn.Conv1d(c, c, kernel_size=5, padding=2) for _ in range(config.conv_layers))
         self.norms = nn.ModuleList(nn.LayerNorm(c) for _ in range(config.conv_layers))
         self.gru = nn.GRU(c, config.hidden, batch_first=True, bidirectional=True)
-        self.out = nn.Linear(2 * config.hidden, config.num_phones)
+        self.out = nn.Linear(2 * config.hidden, config.outputs)
 
     def forward(self, mel: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``lengths`` ``[B]`` in mel frames; padding never changes the outputs of valid frames (batched == one by one)."""
@@ -100,9 +109,23 @@ class PhoneClassifier(nn.Module):
         hidden, _ = nn.utils.rnn.pad_packed_sequence(hidden, batch_first=True, total_length=x.shape[2])
         return self.out(hidden), hidden
 
+    def frame_phones(self, logits: torch.Tensor) -> torch.Tensor:
+        """Phone ids ``[T]`` of one utterance's logits ``[T, outputs]``: the argmax, where a blank frame takes the phone emitted
+        before it (frames before the first emission take the first one; all blank: silence)."""
+        ids = logits.argmax(dim=-1)
+        if not self.config.blank:
+            return ids
+        emitted = ids != self.config.num_phones
+        if not bool(emitted.any()):
+            return torch.zeros_like(ids)
+        positions = torch.where(emitted, torch.arange(len(ids)), torch.zeros_like(ids))
+        last = torch.cummax(positions, dim=0).values  # the latest emitting frame at or before each frame
+        last[: int(emitted.nonzero()[0])] = int(emitted.nonzero()[0])
+        return ids[last]
+
     @torch.no_grad()
     def frame_outputs(self, wavs: list[np.ndarray]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Per utterance: (logits ``[T, P]``, bottleneck ``[T, 2·hidden]``) of mono waveforms ``[samples]`` at ``config.sample_rate``."""
+        """Per utterance: (logits ``[T, outputs]``, bottleneck ``[T, 2·hidden]``) of mono waveforms ``[samples]`` at ``config.sample_rate``."""
         mel, lengths = normalized_log_mel(list(wavs), self.config)
         logits, hidden = self(mel, lengths)
         frames = [self.config.output_frames(len(w)) for w in wavs]

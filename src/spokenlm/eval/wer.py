@@ -12,15 +12,29 @@ from spokenlm.errors import SpokenLMError
 from spokenlm.eval.textnorm import normalize
 
 
+def edit_operations(reference: Sequence[str], hypothesis: Sequence[str]) -> tuple[int, int, int]:
+    """(substitutions, deletions, insertions) of a minimal Levenshtein alignment of two token sequences (each costs 1)."""
+    # each cell: (total edits, substitutions, deletions, insertions); ties prefer substitutions, then deletions
+    previous = [(j, 0, 0, j) for j in range(len(hypothesis) + 1)]
+    for i, ref in enumerate(reference, 1):
+        current = [(i, 0, i, 0)]
+        for j, hyp in enumerate(hypothesis, 1):
+            diagonal, up, left = previous[j - 1], previous[j], current[j - 1]
+            match = ref == hyp
+            current.append(min(
+                (diagonal[0] + (not match), diagonal[1] + (not match), diagonal[2], diagonal[3]),
+                (up[0] + 1, up[1], up[2] + 1, up[3]),
+                (left[0] + 1, left[1], left[2], left[3] + 1),
+                key=lambda cell: cell[0],
+            ))
+        previous = current
+    _, substitutions, deletions, insertions = previous[-1]
+    return substitutions, deletions, insertions
+
+
 def _edits(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
     """Levenshtein distance between two token sequences (substitutions, deletions, insertions cost 1)."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i] + [0] * len(hypothesis)
-        for j, hyp in enumerate(hypothesis, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp))
-        previous = current
-    return previous[-1]
+    return sum(edit_operations(reference, hypothesis))
 
 
 def error_rates(references: list[str], hypotheses: list[str]) -> dict[str, float]:

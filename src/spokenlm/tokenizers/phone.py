@@ -50,7 +50,7 @@ class PhoneTokenizer(SpeechTokenizer):
         self.vocab_size = model.config.num_phones
 
     def features(self, wavs: Sequence[np.ndarray], sr: int) -> list[torch.Tensor]:
-        """Phone posteriors ``[T_i, P]`` (a posteriorgram) at :attr:`frame_rate` of mono waveforms at ``sr`` Hz."""
+        """Phone posteriors ``[T_i, outputs]`` (a posteriorgram; the CTC blank last when there is one) at :attr:`frame_rate` of mono waveforms at ``sr`` Hz."""
         batch = [resample(np.asarray(w, np.float32), sr, self.sample_rate) for w in wavs]
         return [logits.softmax(dim=-1) for logits, _ in self.model.frame_outputs(batch)]
 
@@ -60,7 +60,7 @@ class PhoneTokenizer(SpeechTokenizer):
         return self._frame_units(batch)
 
     def _frame_units(self, wavs: list[np.ndarray]) -> list[Tokens]:
-        return [Tokens(logits.argmax(dim=-1).numpy()[None, :], self.frame_rate, self.name) for logits, _ in self.model.frame_outputs(wavs)]
+        return [Tokens(self.model.frame_phones(logits).numpy()[None, :], self.frame_rate, self.name) for logits, _ in self.model.frame_outputs(wavs)]
 
     def _encode_batch(self, wavs: list[np.ndarray]) -> list[Tokens]:
         tokens = self._frame_units(wavs)

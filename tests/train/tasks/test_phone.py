@@ -84,3 +84,39 @@ def test_unusable_cuts_are_skipped_and_counted(corpus, tmp_path, capsys):
         from spokenlm.audio.loader import iter_cuts, load_cut
 
         load_cut(next(c for c in iter_cuts(corpus) if c.id == "broken"), 16000)
+
+
+def test_blank_frames_belong_to_the_phone_before_them():
+    """CTC outputs: ids 0..3 are phones, 4 the blank. Leading blanks take the first emitted phone; all blank is silence."""
+    model = PhoneClassifier(PhoneClassifierConfig(channels=8, hidden=8, num_phones=4, blank=True))
+    def logits(ids):
+        return torch.nn.functional.one_hot(torch.tensor(ids), 5).float()
+    assert model.frame_phones(logits([4, 4, 2, 4, 4, 1, 1, 4, 3])).tolist() == [2, 2, 2, 2, 2, 1, 1, 1, 3]
+    assert model.frame_phones(logits([4, 4, 4])).tolist() == [0, 0, 0]
+    plain = PhoneClassifier(PhoneClassifierConfig(channels=8, hidden=8, num_phones=4))
+    assert plain.frame_phones(logits([3, 1, 0, 2])[:, :4]).tolist() == [3, 1, 0, 2]
+
+
+def test_ctc_loss_is_low_for_the_right_sequence_and_ignores_padding():
+    from spokenlm.train.tasks.phone import ctc_loss
+
+    labels = torch.tensor([[1, 1, 1, 2, 2, 2, -100, -100]])  # phones 1 then 2, two padding frames
+    right = torch.nn.functional.one_hot(torch.tensor([[1, 3, 3, 2, 3, 3, 0, 0]]), 4).float() * 20  # blank = 3
+    wrong = torch.nn.functional.one_hot(torch.tensor([[2, 3, 3, 1, 3, 3, 0, 0]]), 4).float() * 20
+    assert float(ctc_loss(right, labels, blank=3)) < 1e-3 < float(ctc_loss(wrong, labels, blank=3))
+
+
+@pytest.mark.slow
+def test_ctc_objective_trains_a_blank_and_gives_clean_tokens(corpus, tmp_path):
+    steps = ["optim.max_steps=40", "save_every=40", f"data.manifest={corpus}", "objective=ctc", "mel_warp=0.15", "mel_shift=0"]
+    tokenizer = TOKENIZER_RECIPES.get("phone")(None, TINY + steps, tmp_path / "ctc")
+    rows = [json.loads(line) for line in (tmp_path / "ctc" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["loss"] < rows[0]["loss"]
+    loaded = load_tokenizer(tmp_path / "ctc")
+    assert loaded.model.config.blank and loaded.vocab_size == 40 and loaded.model.config.outputs == 41
+    from spokenlm.audio.io import load_audio
+
+    wav, _ = load_audio(sorted((corpus.parent / "audio").glob("*.flac"))[0], 16000)
+    tokens = loaded.encode(wav, 16000)[0]
+    assert int(tokens.ids.max()) < 40 and int(tokens.durations.sum()) == loaded.model.config.output_frames(len(wav))
+    np.testing.assert_array_equal(tokens.ids, tokenizer.encode(wav, 16000)[0].ids)

@@ -3,8 +3,10 @@
 Each cut's frame phone labels come from its supervisions' stored phone timings
 (``custom["alignment"]``, as TTS engines give them, or lhotse's
 ``alignment["phones"]``) or else from a pocketsphinx forced alignment of the
-supervision text (:mod:`spokenlm.align`). The classifier is trained with
-frame-level cross-entropy on random crops.
+supervision text (:mod:`spokenlm.align`). The classifier is trained on random
+crops with frame-level cross-entropy (``objective: frame``) or with CTC over each
+crop's phone sequence (``objective: ctc``: a blank output is added, so frames between
+phones need not be labelled and the argmax no longer flickers between phones).
 
 Outputs in the run folder: ``config.yaml`` (resolved), ``metrics.jsonl``/``.csv``,
 ``checkpoints/`` (rerunning resumes from the latest) and the tokenizer itself
@@ -23,6 +25,7 @@ import torch.nn.functional as F
 from spokenlm.align.cuts import cut_phones
 from spokenlm.align.phones import PHONE_SET, frame_labels
 from spokenlm.align.pocketsphinx_aligner import AlignmentError
+from spokenlm.audio.features import warp_mel_bands
 from spokenlm.audio.loader import iter_cuts, load_cut
 from spokenlm.audio.reporting import report_skipped
 from spokenlm.config import Renamed
@@ -63,7 +66,10 @@ class PhoneTrainConfig(LoopConfig):
         model: classifier architecture.
         data: training corpus.
         segment_seconds: random crop length, seconds.
+        objective: ``frame`` (cross-entropy against each frame's phone) or ``ctc`` (CTC against the crop's phone sequence).
         mel_shift: largest random shift of the mel axis, bins (a cheap vocal-tract-length perturbation; 0 = off).
+        mel_warp: each crop's mel axis is stretched by a random factor in ``[1 - mel_warp, 1 + mel_warp]``
+            (vocal-tract-length perturbation by interpolation; 0 = off).
     """
 
     RENAMED_KEYS: ClassVar[Renamed] = LOOP_RENAMES
@@ -77,7 +83,9 @@ class PhoneTrainConfig(LoopConfig):
     model: PhoneClassifierConfig = field(default_factory=PhoneClassifierConfig)
     data: PhoneDataConfig = field(default_factory=PhoneDataConfig)
     segment_seconds: float = 3.0
+    objective: Literal["frame", "ctc"] = "frame"
     mel_shift: int = 2
+    mel_warp: float = 0.0
     save_every: int = 100
 
 
@@ -90,9 +98,11 @@ class LabelledCorpus:
     skipped: list[str]
 
     def batch(
-        self, size: int, frames: int, stride: int, mel_shift: int, generator: torch.Generator
+        self, size: int, frames: int, stride: int, mel_shift: int, generator: torch.Generator, mel_warp: float = 0.0
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Random crops: mel ``[B, n_mels, frames·stride]``, lengths ``[B]`` (mel frames), labels ``[B, frames]`` (−100 = padding)."""
+        """Random crops: mel ``[B, n_mels, frames·stride]``, lengths ``[B]`` (mel frames), labels ``[B, frames]`` (−100 = padding).
+
+        Each crop's mel axis is shifted by up to ``mel_shift`` bins and stretched by up to ``mel_warp`` (a share)."""
         n_mels = self.mels[0].shape[0]
         mel = torch.zeros(size, n_mels, frames * stride)
         labels = torch.full((size, frames), IGNORE, dtype=torch.long)
@@ -109,6 +119,9 @@ class LabelledCorpus:
                 crop = torch.roll(crop, shift, dims=0)
                 edge = slice(0, shift) if shift > 0 else slice(n_mels + shift, n_mels)
                 crop[edge] = crop[shift if shift > 0 else n_mels + shift - 1]
+            if mel_warp:
+                factor = 1.0 + (2.0 * float(torch.rand((), generator=generator)) - 1.0) * mel_warp
+                crop = warp_mel_bands(crop[None], torch.tensor([[factor]]))[0]
             mel[b, :, : crop.shape[1]] = crop
             lengths[b] = crop.shape[1]
         return mel, lengths, labels
@@ -151,6 +164,20 @@ def load_labelled_corpus(config: PhoneTrainConfig) -> LabelledCorpus:
     return LabelledCorpus(mels, labels, skipped)
 
 
+def ctc_loss(logits: torch.Tensor, labels: torch.Tensor, blank: int) -> torch.Tensor:
+    """CTC of logits ``[B, T, phones + 1]`` against each row's phone sequence: its frame labels ``[B, T]`` (−100 = padding)
+    with repeats collapsed; the blank is output ``blank``. Mean over rows of the loss per target phone."""
+    targets, target_lengths, input_lengths = [], [], []
+    for row in labels:
+        valid = row[row != IGNORE]
+        sequence = torch.unique_consecutive(valid)
+        targets.append(sequence)
+        target_lengths.append(len(sequence))
+        input_lengths.append(len(valid))
+    log_probs = logits.float().log_softmax(-1).transpose(0, 1)  # [T, B, C]
+    return F.ctc_loss(log_probs, torch.cat(targets), torch.tensor(input_lengths), torch.tensor(target_lengths), blank=blank, zero_infinity=True)
+
+
 class PhoneTask(Task):
     """Frame cross-entropy of a :class:`PhoneClassifier` on random crops; one item is a crop."""
 
@@ -166,13 +193,14 @@ class PhoneTask(Task):
         report_skipped(self.corpus.skipped, what="cut(s)")
 
     def build(self, ctx: LoopContext) -> None:
+        self.config.model.blank = self.config.objective == "ctc"
         self.generators = {"batches": torch.Generator().manual_seed(self.config.seed)}
         self.modules = {MAIN: PhoneClassifier(self.config.model).to(ctx.device)}
         self.frames = max(1, round(self.config.segment_seconds * self.config.model.frame_rate))
 
     def draw(self, step: int) -> None:
         c = self.config
-        self.drawn = self.corpus.batch(c.optim.batch_size, self.frames, c.model.stride, c.mel_shift, self.generators["batches"])
+        self.drawn = self.corpus.batch(c.optim.batch_size, self.frames, c.model.stride, c.mel_shift, self.generators["batches"], c.mel_warp)
 
     def batch(self, step: int, positions: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mel, lengths, labels = self.drawn
@@ -182,8 +210,10 @@ class PhoneTask(Task):
         mel, lengths, labels = batch
         logits, _ = self.train_modules[MAIN](mel, lengths)
         logits = logits[:, : labels.shape[1]]
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
         mask = labels != IGNORE
+        if self.config.objective == "ctc":
+            return ctc_loss(logits, labels, self.config.model.num_phones), {}
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
         return loss, {"frame_accuracy": (logits.detach().argmax(-1)[mask] == labels[mask]).float().mean()}
 
     def finish(self, states: dict[str, dict[str, torch.Tensor]], val_loss: float | None, steps: int) -> dict[str, Any]:

@@ -1,0 +1,114 @@
+"""Phone error rate of phone tokenizers on voices they never heard: TTS test voices and real speakers.
+
+Trains one phone tokenizer per variant on the train split of a synthesized corpus (``spokenlm data
+synth``, e.g. a quickstart run's ``corpus/``), with the quickstart tiny preset's tokenizer settings
+plus the variant's overrides, and scores its deduplicated tokens:
+
+- on the corpus's test split (voices held out of training; references: the engines' phone timings),
+- on its dev split (training voices, unseen sentences),
+- on real speech of speakers no variant trains on: LJSpeech LJ001-0017…0032, the speechbrain
+  Harvard clips (2 speakers) and the LibriVox clips (references: the dictionary phones of the
+  transcripts, so pronunciation variants count as errors too).
+
+    python bench/phone_tokenizer.py --corpus runs/quickstart/corpus \\
+        --variant frame= --variant ctc=objective=ctc --variant ctc-warp=objective=ctc,mel_warp=0.12
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ASSETS = REPO / "tests" / "assets"
+
+
+def real_speech() -> list[tuple[str, Path, str]]:
+    """(set, audio, transcript) of the repository's real speech of speakers the corpora do not contain."""
+    items = []
+    for line in (ASSETS / "ljspeech" / "metadata.csv").read_text().splitlines():
+        utt, _, text = line.split("|")
+        if int(utt.split("-")[1]) > 16:
+            items.append(("ljspeech", ASSETS / "ljspeech" / f"{utt}.flac", text))
+    annotation = json.loads((ASSETS / "speechbrain" / "annotation" / "ASR_train.json").read_text())
+    annotation.update(json.loads((ASSETS / "speechbrain" / "annotation" / "ASR_dev.json").read_text()))
+    for key, entry in sorted(annotation.items()):
+        path = ASSETS / "speechbrain" / "ASR" / f"{key}.wav"
+        if path.is_file():
+            items.append(("harvard", path, entry["words"]))
+    for path in sorted((ASSETS / "librivox").glob("*.wav")):
+        items.append(("librivox", path, path.with_suffix(".txt").read_text()))
+    return items
+
+
+def score(tokenizer, corpus: Path, limit: int) -> dict[str, float]:
+    """PER on the test and dev splits (first ``limit`` cuts each) and on each real-speech set."""
+    from lhotse import CutSet
+
+    from spokenlm.align.formats import supervision_phones
+    from spokenlm.audio.io import load_audio
+    from spokenlm.audio.loader import load_cut
+    from spokenlm.eval.phone_error import phone_error_rate, text_phones
+
+    results = {}
+    for split in ("test", "dev"):
+        cuts = list(CutSet.from_file(corpus / f"cuts_{split}.jsonl.gz"))[:limit]
+        references = [[s.phone for s in supervision_phones(cut.supervisions[0])] for cut in cuts]
+        hypotheses = [tokenizer.phone_labels(tokenizer.encode(load_cut(cut, 16000), 16000)[0]) for cut in cuts]
+        scores = phone_error_rate(references, hypotheses)
+        results[f"{split} PER"], results[f"{split} ins"] = scores["per"], scores["insertions"]
+    real: dict[str, tuple[list, list]] = {}
+    for name, path, text in real_speech():
+        wav, _ = load_audio(path, 16000)
+        refs, hyps = real.setdefault(name, ([], []))
+        refs.append(text_phones(text))
+        hyps.append(tokenizer.phone_labels(tokenizer.encode(wav, 16000)[0]))
+    for name, (refs, hyps) in real.items():
+        results[f"{name} PER"] = phone_error_rate(refs, hyps)["per"]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, required=True, help="a spokenlm data synth folder with cuts_{train,dev,test}.jsonl.gz")
+    parser.add_argument("--variant", action="append", default=[], help="NAME=key=value,key=value (tokenizer overrides); repeatable")
+    parser.add_argument("--scale", default="tiny", help="quickstart preset whose tokenizer settings are the base")
+    parser.add_argument("--limit", type=int, default=100, help="test / dev cuts scored per split")
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench-phone-tokenizer")
+    args = parser.parse_args()
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from spokenlm.config import load_config, to_dict
+    from spokenlm.quickstart.config import load_quickstart_config
+    from spokenlm.tokenizers.phone import PhoneTokenizer
+    from spokenlm.train.tasks.phone import PhoneTrainConfig, train_phone_tokenizer
+
+    console = Console()
+    base = load_quickstart_config(args.scale).tokenizer
+    variants = args.variant or ["frame="]
+    rows = []
+    for spec in variants:
+        name, _, overrides = spec.partition("=")
+        out = args.out / name
+        config = load_config(PhoneTrainConfig, None, [o for o in overrides.split(",") if o], base=base)
+        config.data.manifest, config.data.split = str(args.corpus / "cuts.jsonl.gz"), "train"
+        started = time.perf_counter()
+        tokenizer = PhoneTokenizer.from_pretrained(out) if (out / "config.json").is_file() else train_phone_tokenizer(config, out)
+        seconds = time.perf_counter() - started
+        rows.append((name, overrides or "(preset)", seconds, score(tokenizer, args.corpus, args.limit)))
+        console.print(f"{name}: {json.dumps(to_dict(config)['optim'])} → {rows[-1][3]}")
+    table = Table(title=f"phone error rate of deduplicated phone tokens ({args.scale} preset; lower is better)")
+    columns = list(rows[0][3])
+    for column in ("variant", "overrides", "train s", *columns):
+        table.add_column(column, justify="right")
+    for name, overrides, seconds, results in rows:
+        table.add_row(name, overrides, f"{seconds:.0f}", *(f"{results[c]:.3f}" for c in columns))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

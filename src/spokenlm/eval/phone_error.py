@@ -1,0 +1,54 @@
+"""Phone error rate (PER): how far phone tokens are from the phones that were said.
+
+Both sides are compared as phone sequences without silence and with runs of one phone collapsed
+(deduplicated tokens cannot hold the same phone twice in a row, so the references lose such
+doublings too). ``PER = (substitutions + deletions + insertions) / reference phones``, pooled over
+utterances; insertions are what frame-to-frame flicker adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from spokenlm.align.lexicon import pronunciation, text_to_words
+from spokenlm.align.phones import SILENCE
+from spokenlm.errors import SpokenLMError
+from spokenlm.eval.wer import edit_operations
+
+
+def phone_sequence(labels: Iterable[str]) -> list[str]:
+    """``labels`` without silence and with repeated phones collapsed: ``SIL K K AE SIL T`` → ``K AE T``."""
+    out: list[str] = []
+    for label in labels:
+        if label != SILENCE and (not out or out[-1] != label):
+            out.append(label)
+    return out
+
+
+def text_phones(text: str) -> list[str]:
+    """The dictionary phones of ``text`` (CMUdict's first pronunciation of each word, espeak-ng for the rest)."""
+    phones: list[str] = []
+    for word in text_to_words(text):
+        phones += pronunciation(word) or []
+    return phone_sequence(phones)
+
+
+def phone_error_rate(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Pooled PER of phone-label ``hypotheses`` against ``references`` (both cleaned by :func:`phone_sequence`).
+
+    Returns ``per``, ``substitutions``, ``deletions``, ``insertions`` (each a share of the reference
+    phones), ``phones`` (reference phones) and ``utterances``.
+    """
+    if len(references) != len(hypotheses):
+        raise SpokenLMError(f"phone_error_rate: {len(references)} references but {len(hypotheses)} hypotheses")
+    totals = [0, 0, 0]
+    phones = 0
+    for reference, hypothesis in zip(references, hypotheses):
+        ref = phone_sequence(reference)
+        for k, count in enumerate(edit_operations(ref, phone_sequence(hypothesis))):
+            totals[k] += count
+        phones += len(ref)
+    denominator = max(phones, 1)
+    substitutions, deletions, insertions = (count / denominator for count in totals)
+    return {"per": substitutions + deletions + insertions, "substitutions": substitutions, "deletions": deletions,
+            "insertions": insertions, "phones": float(phones), "utterances": float(len(references))}
