@@ -203,6 +203,20 @@ def to_dict(config: Any) -> dict[str, Any]:
     return clean(dataclasses.asdict(config))
 
 
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """The mapping of a YAML recipe file; a missing file, invalid YAML or another top level is a one-line :class:`ConfigError`."""
+    path = Path(path)
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: config file not found") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err})") from err
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    return loaded
+
+
 def load_config(
     cls: type[T],
     path: str | Path | None = None,
@@ -212,16 +226,7 @@ def load_config(
     """Load ``cls`` from YAML ``path`` (optional) on top of ``base`` or the defaults, then overrides."""
     data: dict[str, Any] = to_dict(base) if base is not None else {}
     if path is not None:
-        path = Path(path)
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except FileNotFoundError as err:
-            raise ConfigError(f"{path}: config file not found") from err
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({err})") from err
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: top level must be a mapping")
-        data = deep_merge(data, normalize_keys(cls, loaded))
+        data = deep_merge(data, normalize_keys(cls, read_yaml(path)))
     data = deep_merge(data, normalize_keys(cls, parse_overrides(list(overrides))))
     return from_dict(cls, data)
 

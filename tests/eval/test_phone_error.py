@@ -30,3 +30,10 @@ def test_phone_error_rate_by_hand() -> None:
 
 def test_text_phones_from_the_dictionary() -> None:
     assert text_phones("The cat!") == ["DH", "AH", "K", "AE", "T"]
+
+
+def test_mismatched_lists_are_refused() -> None:
+    from spokenlm.errors import SpokenLMError
+
+    with pytest.raises(SpokenLMError, match="2 references but 1 hypotheses"):
+        phone_error_rate([["K"], ["T"]], [["K"]])

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from spokenlm.errors import SpokenLMError
 from spokenlm.train.config import LoopConfig, OptimConfig
 from spokenlm.train.loop import Loop
 from spokenlm.train.task import LoopContext, Phase, Task
@@ -102,3 +103,9 @@ def test_a_finished_run_only_exports_and_a_longer_one_continues(tmp_path: Path) 
     longer = Regression(config(steps=5, save_every=1))
     Loop(longer, tmp_path / "run").fit()
     assert longer.forwards == 2 and [r["step"] for r in rows(tmp_path / "run")] == [1, 2, 3, 4, 5]
+
+
+def test_a_run_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(SpokenLMError, match=r"file/run: cannot create the run folder"):
+        Loop(Regression(config()), tmp_path / "file" / "run")

@@ -120,7 +120,8 @@ class PhoneClassifier(nn.Module):
             return torch.zeros_like(ids)
         positions = torch.where(emitted, torch.arange(len(ids)), torch.zeros_like(ids))
         last = torch.cummax(positions, dim=0).values  # the latest emitting frame at or before each frame
-        last[: int(emitted.nonzero()[0])] = int(emitted.nonzero()[0])
+        first = int(emitted.nonzero()[0])
+        last[:first] = first
         return ids[last]
 
     @torch.no_grad()

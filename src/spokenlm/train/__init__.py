@@ -1,1 +1,1 @@
-"""The unit-LM trainer (DDP/FSDP via torchrun, exact resume, JSONL/CSV logs)."""
+"""The one training loop (:mod:`.loop`) and the tasks that run on it (:mod:`.tasks`): DDP/FSDP via torchrun, exact resume, JSONL/CSV logs."""

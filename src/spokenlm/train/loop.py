@@ -27,7 +27,7 @@ from torch import nn
 
 from spokenlm.atomic import atomic_write_json
 from spokenlm.config import save_config, to_dict
-from spokenlm.errors import ConfigError
+from spokenlm.errors import ConfigError, SpokenLMError
 from spokenlm.perf import configure_cpu_allocator, configure_cpu_threads, peak_flops, resolve_device, uses_bf16
 from spokenlm.train import distributed
 from spokenlm.train.checkpoints import MAIN, latest_checkpoint, load_checkpoint, save_checkpoint
@@ -65,6 +65,10 @@ class Loop:
         c = task.config
         self.task = task
         self.out_dir = Path(out_dir)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise SpokenLMError(f"{self.out_dir}: cannot create the run folder ({err.strerror or err})") from err
         self.device = resolve_device(c.device)
         if self.device.type == "cpu":
             configure_cpu_allocator()
@@ -94,7 +98,6 @@ class Loop:
             torch.manual_seed(seed)
         self._resume()
         if self.dist.is_main:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
             save_config(c, self.out_dir)
             item = task.item_name
             columns = (*task.metric_names, *(p.name for p in self.phases if p.name != MAIN), "lr", "grad_norm", f"{item}_per_s", f"{item}_seen", "mfu")

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import yaml
-
-from spokenlm.config import load_config, parse_overrides
+from spokenlm.config import load_config, parse_overrides, read_yaml
 from spokenlm.errors import ConfigError
 from spokenlm.registry import Registry
 from spokenlm.tokenizers.base import SpeechTokenizer
@@ -58,13 +56,7 @@ def recipe_type(config_path: str | Path | None, overrides: Sequence[str]) -> str
     """The ``type`` of a recipe: from the overrides, else from the YAML file."""
     kind = parse_overrides(list(overrides)).get("type")
     if kind is None and config_path is not None:
-        path = Path(config_path)
-        if not path.is_file():
-            raise ConfigError(f"{path}: config file not found")
-        try:
-            kind = (yaml.safe_load(path.read_text()) or {}).get("type")
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({err})") from err
+        kind = read_yaml(config_path).get("type")
     if kind is None:
         raise ConfigError(f"the recipe has no 'type' (one of {', '.join(TOKENIZER_RECIPES.names())})")
     return str(kind)

@@ -210,10 +210,10 @@ class PhoneTask(Task):
         mel, lengths, labels = batch
         logits, _ = self.train_modules[MAIN](mel, lengths)
         logits = logits[:, : labels.shape[1]]
-        mask = labels != IGNORE
         if self.config.objective == "ctc":
             return ctc_loss(logits, labels, self.config.model.num_phones), {}
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
+        mask = labels != IGNORE
         return loss, {"frame_accuracy": (logits.detach().argmax(-1)[mask] == labels[mask]).float().mean()}
 
     def finish(self, states: dict[str, dict[str, torch.Tensor]], val_loss: float | None, steps: int) -> dict[str, Any]:
