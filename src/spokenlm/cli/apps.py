@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Corpora as lhotse manifests: synthesize, import, check.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate tokenizers, resynthesis, pair benchmarks and generation.", no_args_is_help=True)
-benchmarks_app = typer.Typer(help="Build spoken benchmarks (sWUGGY, sBLIMP, tStoryCloze, SALMon).", no_args_is_help=True)
+benchmarks_app = typer.Typer(help="Build spoken benchmarks (sWUGGY, sBLIMP, tStoryCloze, SALMon) or import published releases (sLM21, SALMon, sSC/tSC).", no_args_is_help=True)
 
 app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")

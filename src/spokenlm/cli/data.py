@@ -83,7 +83,7 @@ def synth(
 
 @data_app.command("import")
 def import_(
-    kind: str = typer.Argument(..., help="fsdd | pairs (audio + same-named .txt) | jsonl (path/text/speaker lines) | lhotse:<recipe> (e.g. lhotse:librispeech)."),
+    kind: str = typer.Argument(..., help="fsdd | pairs (audio + same-named .txt) | jsonl (path/text/speaker lines) | hf (a dataset saved with HF datasets: save_to_disk folder or parquet) | lhotse:<recipe> (e.g. lhotse:librispeech)."),
     source: Path = typer.Argument(..., help="Corpus folder (or the JSONL file for kind jsonl). Nothing is downloaded."),
     out_dir: Path = typer.Argument(..., help="Folder for recordings/supervisions/cuts.jsonl.gz and config.yaml."),
     config: Path = CONFIG_OPTION,
@@ -92,8 +92,11 @@ def import_(
     """Import an existing corpus into lhotse manifests; bad audio files are reported and skipped.
 
     Recordings longer than long_recording_s seconds are cut into utterances with silero-vad.
-    Config keys: split, dev_speakers, test_speakers, language, long_recording_s, vad.*, validation.*.
-    Example: spokenlm data import fsdd tests/assets/fsdd corpus/fsdd test_speakers=george
+    Config keys: split, dev_speakers, test_speakers, language, long_recording_s, vad.*, validation.*, and for kind hf
+    the columns hf.audio (default audio), hf.text, hf.speaker, hf.id; HF splits keep their names (validation → dev) and
+    the audio bytes are decoded with soundfile into OUT_DIR/audio/ (no FFmpeg).
+    Examples: spokenlm data import fsdd tests/assets/fsdd corpus/fsdd test_speakers=george;
+    spokenlm data import hf ~/data/my_dataset corpus/mine hf.text=transcription
     """
     from spokenlm.config import load_config
     from spokenlm.data.importer import ImportConfig, import_corpus

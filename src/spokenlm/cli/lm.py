@@ -49,17 +49,22 @@ def generate(config: Path | None = CONFIG_OPTION, overrides: list[str] | None = 
 def export_hf(
     model_dir: Path = typer.Argument(..., help="UnitLM directory (config.json + model.safetensors)."),
     out_dir: Path = typer.Argument(..., help="Destination for a HF LlamaForCausalLM directory."),
+    results: list[Path] = typer.Option([], "--results", help="`spokenlm eval pairs` output folders (or results.json) for the model card's benchmark table; repeatable."),
 ) -> None:
-    """Export a one-stream unit LM as a HF LlamaForCausalLM directory (HF `generate` runs on it).
+    """Export a one-stream unit LM as a HF LlamaForCausalLM directory (HF `generate` runs on it), with a model card.
 
     Token ids are the model ids of the joint vocabulary: unit u is id u + 5; BOS=1, EOS=2, PAD=0.
+    OUT_DIR/README.md is a model card: how to load it, the training recipe and data, and the benchmark table.
     """
     from spokenlm.models import UnitLM
     from spokenlm.models.hf_llama import export_llama
+    from spokenlm.report.model_card import write_model_card
 
     with user_errors():
         export_llama(UnitLM.from_pretrained(model_dir), out_dir)
-    console.print(f"exported {model_dir} → {out_dir}", highlight=False)
+        write_model_card(out_dir, results, made_from=model_dir,
+                         notes=["Token ids are spokenlm's joint vocabulary: unit `u` is id `u + 5`; BOS = 1, EOS = 2, PAD = 0."])
+    console.print(f"exported {model_dir} → {out_dir} (model card: {out_dir / 'README.md'})", highlight=False)
 
 
 @app.command("tiny-text-lm")

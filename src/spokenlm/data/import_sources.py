@@ -22,12 +22,13 @@ _SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
 
 @dataclass(frozen=True)
 class SourceItem:
-    """One audio file to import: ``id`` unique in the corpus, ``text``/``speaker`` when known."""
+    """One audio file to import: ``id`` unique in the corpus, ``text``/``speaker`` when known, ``split`` when the source has one."""
 
     id: str
     path: Path
     text: str | None
     speaker: str | None
+    split: str | None = None
 
 
 @dataclass(frozen=True)

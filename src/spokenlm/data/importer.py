@@ -1,6 +1,7 @@
 """``spokenlm data import``: existing corpora into lhotse manifests, bad files reported and skipped.
 
-Kinds: ``fsdd``, ``pairs`` (audio + .txt), ``jsonl`` and ``lhotse:<recipe>`` for
+Kinds: ``fsdd``, ``pairs`` (audio + .txt), ``jsonl``, ``hf`` (a dataset saved with HF ``datasets``:
+:mod:`spokenlm.data.hf_datasets`) and ``lhotse:<recipe>`` for
 every corpus lhotse has a recipe for (``lhotse:librispeech``, ``lhotse:ljspeech``,
 ``lhotse:vctk``, ``lhotse:libritts`` …), prepared from a local folder; nothing is
 downloaded. Recordings longer than ``long_recording_s`` are cut into utterances
@@ -18,6 +19,7 @@ from typing import Any
 from spokenlm.audio.vad import VadConfig
 from spokenlm.audio.validate import ValidationConfig
 from spokenlm.data import import_sources
+from spokenlm.data.hf_datasets import HFColumns
 from spokenlm.data.import_sources import SkippedItem, SourceItem
 from spokenlm.data.manifests import CorpusStats
 from spokenlm.data.parallel import worker_map
@@ -25,6 +27,7 @@ from spokenlm.errors import AudioError, ManifestError, SpokenLMError
 
 FINDERS = {"fsdd": import_sources.fsdd, "pairs": import_sources.audio_text_pairs, "jsonl": import_sources.jsonl_list}
 LHOTSE_PREFIX = "lhotse:"
+HF_KIND = "hf"  # a dataset saved with HF datasets (spokenlm.data.hf_datasets)
 
 
 @dataclass
@@ -41,6 +44,7 @@ class ImportConfig:
         vad: VAD settings for long recordings.
         validation: audio checks; a failing file is skipped and reported.
         workers: processes that decode and check files in parallel.
+        hf: kind ``hf`` only: the audio, text, speaker and id columns.
     """
 
     kind: str = "pairs"
@@ -52,6 +56,7 @@ class ImportConfig:
     vad: VadConfig = field(default_factory=VadConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     workers: int = 2
+    hf: HFColumns = field(default_factory=HFColumns)
 
 
 @dataclass
@@ -100,7 +105,7 @@ def _examine(task: tuple[SourceItem, ImportConfig]) -> tuple[Any, list[Any]] | s
         recording = make_recording(item.path, item.id)
     except SpokenLMError as err:
         return str(err)
-    split = _split_of(item.speaker, config, config.split)
+    split = _split_of(item.speaker, config, _part_split(item.split, config.split) if item.split else config.split)
     supervisions = [
         make_supervision(
             item.id if len(segments) == 1 else f"{item.id}-{k:04d}", item.id, start, length, text,
@@ -202,10 +207,14 @@ def import_corpus(
     skipped: list[str] = []
     if config.kind.startswith(LHOTSE_PREFIX):
         pairs = _from_lhotse(config.kind.removeprefix(LHOTSE_PREFIX), source, config, skipped, tick)
+    elif config.kind == HF_KIND:
+        from spokenlm.data.hf_datasets import hf_dataset_items
+
+        pairs = _from_items(hf_dataset_items(source, Path(out_dir) / "audio", config.hf), config, skipped, tick)
     elif config.kind in FINDERS:
         pairs = _from_items(FINDERS[config.kind](source), config, skipped, tick)
     else:
-        raise ManifestError(f"unknown import kind {config.kind!r}; use {', '.join(FINDERS)} or lhotse:<recipe>")
+        raise ManifestError(f"unknown import kind {config.kind!r}; use {', '.join(FINDERS)}, {HF_KIND} or lhotse:<recipe>")
     stats = write_corpus(out_dir, pairs)
     save_config(config, out_dir)
     return ImportResult(stats, skipped)
