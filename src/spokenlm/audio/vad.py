@@ -35,13 +35,17 @@ class VadConfig:
     pad_s: float = 0.05
 
 
-@lru_cache(maxsize=1)
-def _model():
+def load_vad_model():
+    """A fresh silero-vad model (its own recurrent state): ``model(window [512] float32 tensor, 16000) -> speech probability``
+    for consecutive 32 ms windows of one live stream; ``model.reset_states()`` starts over."""
     try:
         from silero_vad import load_silero_vad
     except ImportError as err:
-        raise MissingDependencyError("silero-vad", "audio-models", "cutting long recordings into utterances") from err
+        raise MissingDependencyError("silero-vad", "audio-models", "voice activity detection") from err
     return load_silero_vad()
+
+
+_model = lru_cache(maxsize=1)(load_vad_model)
 
 
 def speech_segments(wav: np.ndarray, sr: int, config: VadConfig | None = None) -> list[tuple[float, float]]:

@@ -76,6 +76,24 @@ class NGramLM:
         total = sum(words.values())
         return max(words.get(word, 0) - self.discount, 0.0) / total + self.discount * len(words) / total * lower
 
+    def next_probs(self, context: Sequence[int]) -> np.ndarray:
+        """``P(w | context)`` ``[vocab_size + 1]`` for ids ``0 … vocab_size-1`` and, last, the end of the sequence.
+
+        ``context``: the ids so far (the begin padding is added, so ``[]`` is the start of a sequence).
+        Equal to :meth:`_prob` for every word, computed for all words at once.
+        """
+        history = [BOS] * (self.order - 1) + [int(t) for t in context]
+        probs = np.full(self.vocab_size + 1, 1.0 / (self.vocab_size + 1))
+        for k in range(1, self.order + 1):
+            words = self.counts[k].get(tuple(history[len(history) - k + 1 :]) if k > 1 else ())
+            if not words:
+                continue
+            total = sum(words.values())
+            probs = probs * (self.discount * len(words) / total)
+            for word, count in words.items():
+                probs[self.vocab_size if word == EOS else word] += max(count - self.discount, 0.0) / total
+        return probs
+
     def sequence_logprob(self, tokens: Sequence[int]) -> tuple[float, int]:
         """Natural-log probability of ``tokens`` and its end, and the number of predicted tokens (``len + 1``)."""
         padded = self._padded(tokens)
@@ -142,6 +160,30 @@ class WordNGramLM:
     def text_logprobs(self, texts: Sequence[str]) -> list[tuple[float, int]]:
         """``(natural-log probability, predicted tokens)`` per text."""
         return [self.model.sequence_logprob(self.ids(t)) for t in texts]
+
+    def generate(self, prompt: str, max_words: int, temperature: float = 1.0, seed: int = 0, min_words: int = 0) -> str:
+        """Continue ``prompt`` with sampled words until the end of a sentence or ``max_words`` (``<unk>`` never sampled;
+        the sentence does not end before ``min_words``).
+
+        ``temperature`` 0 is greedy. Returns the new words, space-separated (may be empty).
+        """
+        rng = np.random.default_rng(seed)
+        context, words = self.ids(prompt), []
+        for step in range(max_words):
+            probs = self.model.next_probs(context)
+            probs[0] = 0.0  # <unk>
+            if step < min_words:
+                probs[-1] = 0.0
+            if temperature == 0:
+                choice = int(probs.argmax())
+            else:
+                weights = probs ** (1.0 / temperature)
+                choice = int(rng.choice(len(weights), p=weights / weights.sum()))
+            if choice == len(self.vocabulary):
+                break
+            context.append(choice)
+            words.append(self.vocabulary[choice])
+        return " ".join(words)
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """The n-gram folder plus the vocabulary in ``config.json``."""
