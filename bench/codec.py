@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "tests" / "data"
+DATA = REPO / "tests" / "assets"
 SR = 16000
 
 

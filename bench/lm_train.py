@@ -8,6 +8,7 @@ machine contention hits both sides alike, and the printed ratios compare medians
     python bench/lm_train.py                    # default tiny shape
     python bench/lm_train.py --dim 512 --layers 8 --seq-len 512 --rounds 3
     python bench/lm_train.py --variants ours,ours+attn-dropout   # cost of attention-probability dropout
+    python bench/lm_train.py --avx2-only        # cap torch/oneDNN/MKL at AVX2 (an AVX2-only CPU on an AVX-512/AMX one)
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from timing import AVX2_ONLY, describe
 
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
@@ -119,6 +122,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every variant")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma list of {', '.join(VARIANTS)}")
+    parser.add_argument("--avx2-only", action="store_true", help="run the variants with the ISA capped at AVX2")
     parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()
     if args.worker:
@@ -126,6 +130,9 @@ def main() -> None:
         return
     argv = [a for a in sys.argv[1:]]
     names = args.variants.split(",")
+    if args.avx2_only:
+        os.environ.update(AVX2_ONLY)  # the children inherit it; describe() prints it
+    print(describe(), flush=True)
     results: dict[str, list[dict]] = {n: [] for n in names}
     for round_index in range(args.rounds):
         for name in names:
@@ -140,6 +147,7 @@ def main() -> None:
         mfu = statistics.median(r["mfu"] for r in results[name])
         rss = max(r["peak_rss_mib"] for r in results[name])
         print(f"{name:18s} {speed:9.0f} {speed / base:6.2f} {mfu:6.1%} {rss:12.0f}")
+    print(describe().splitlines()[-1])
 
 
 if __name__ == "__main__":

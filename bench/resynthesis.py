@@ -34,7 +34,7 @@ import torch
 from tokenizer_quality import TTS_VOICES, real_speech_cuts, tts_plus_real_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-LJ = REPO / "tests" / "data" / "ljspeech"
+LJ = REPO / "tests" / "assets" / "ljspeech"
 
 
 def held_out_clips() -> list[str]:

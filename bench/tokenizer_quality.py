@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "tests" / "data"
+DATA = REPO / "tests" / "assets"
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 TTS_VOICES = [
     "espeak-ng:en-us+m3", "espeak-ng:en-us+f2", "espeak-ng:en-gb+m1", "espeak-ng:en-029+f4", "flite:slt", "flite:awb",

@@ -4,6 +4,7 @@ Run it from the repository root, once, at the commit whose numbers are the refer
 
     .venv/bin/python scripts/make_goldens.py            # writes tests/golden/ (about 3 minutes, one thread)
     .venv/bin/python scripts/make_goldens.py --compare  # writes nothing: how far today's trainers are from them
+    .venv/bin/python scripts/make_goldens.py --rerecord hubert --reason "…"  # one trainer whose numbers moved on purpose
 
 What it records, all with fixed seeds, ``precision=fp32`` and one torch thread:
 
@@ -19,8 +20,9 @@ What it records, all with fixed seeds, ``precision=fp32`` and one torch thread:
   waveform for its own tokens, and the LM's logits for a fixed token window;
 - ``lm-tokens/``: the token shards the LM run trains on (so the LM golden does not depend on the
   tokenizer's floating point);
-- ``goldens.json``: the commands, which metric is each run's loss, the machine, and the headline
-  numbers of ``spokenlm quickstart --scale micro``.
+- ``goldens.json``: the commands, which metric is each run's loss, the machine, the headline
+  numbers of ``spokenlm quickstart --scale micro``, and under ``rerecorded`` the trainers whose
+  losses were recorded again later, with the commit and the reason.
 """
 
 from __future__ import annotations
@@ -266,6 +268,31 @@ def compare(golden: Path, work: Path) -> None:
             print(f"{name:22s} {term:18s} {rel[:5].max():.1e} / {rel[:10].max():.1e} / {rel.max():.1e}")
 
 
+def rerecord(golden: Path, work: Path, name: str, reason: str) -> None:
+    """Replace one trainer's golden losses by a fresh run of its recorded command, keeping everything else (the
+    checkpoints of the old code included) and noting why in ``goldens.json``."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    meta = json.loads((golden / "goldens.json").read_text())
+    if name not in meta["trainers"]:
+        raise SystemExit(f"no trainer {name!r} in the goldens; known: {', '.join(meta['trainers'])}")
+    if not (work / "corpus" / "cuts.jsonl.gz").is_file():
+        build_phone_corpus(work)
+    spec, out = meta["trainers"][name], work / "runs" / name
+    shutil.rmtree(out, ignore_errors=True)
+    spokenlm(fill(spec["argv"], out=out, work=work, golden=golden, checkpoints=golden / "checkpoints"), work / f"{name}.log")
+    recorded = load_file(str(golden / "losses.safetensors"))
+    terms = {k for k in recorded if k.startswith(f"{name}/")}  # the terms recorded before (never timings)
+    losses = {k: v for k, v in recorded.items() if k not in terms}
+    losses.update({f"{name}/{key}": torch.tensor(values, dtype=torch.float64) for key, values in read_losses(out, spec).items()
+                   if f"{name}/{key}" in terms})
+    save_file(losses, str(golden / "losses.safetensors"))
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    meta.setdefault("rerecorded", {})[name] = {"commit": commit, "machine": machine(), "reason": reason}
+    (golden / "goldens.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
 def machine() -> str:
     try:
         lines = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
@@ -283,12 +310,19 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--skip-quickstart", action="store_true", help="keep the quickstart headline numbers already in goldens.json")
     parser.add_argument("--compare", action="store_true", help="write nothing: replay the trainers and print their distance to the goldens")
+    parser.add_argument("--rerecord", metavar="TRAINER", help="re-record only this trainer's losses (a change that moves its numbers on purpose)")
+    parser.add_argument("--reason", default="", help="with --rerecord: why its numbers changed (kept in goldens.json)")
     args = parser.parse_args()
     golden = args.out.resolve()
     work = (args.work or Path(tempfile.mkdtemp(prefix="goldens-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     if args.compare:
         compare(golden, work)
+        return
+    if args.rerecord:
+        if not args.reason:
+            raise SystemExit("--rerecord needs --reason: say why the numbers changed")
+        rerecord(golden, work, args.rerecord, args.reason)
         return
     checkpoints = golden / "checkpoints"
     previous = json.loads((golden / "goldens.json").read_text()) if (golden / "goldens.json").is_file() else {}

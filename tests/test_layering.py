@@ -16,8 +16,9 @@ SRC = REPO / "src" / "spokenlm"
 
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),  # the typed errors everything raises
-    ("atomic", "registry", "config", "perf", "tokens", "env"),  # atomic writes, registries, typed configs, CPU settings, Tokens, engines
-    ("checkpoint",),  # HF-style folders: config.json + model.safetensors
+    ("atomic", "registry", "config", "perf", "env"),  # atomic writes, registries, typed configs, CPU settings, engines
+    ("layouts",),  # stream specs and layouts: delay, flatten, interleave, two-channel stacking
+    ("tokens", "checkpoint"),  # Tokens (ids + stream specs) | HF-style folders: config.json + model.safetensors
     ("audio",),  # waveforms: I/O, validation, features, mel conventions, F0, d-vectors, VAD, the training-audio loader
     ("nn", "data"),  # building blocks (streaming layers, convs, losses, discriminators) | manifests, corpora, shards, packing
     ("align", "encoders", "benchmarks"),  # forced alignment | feature encoders as nn.Modules | benchmark builders
@@ -27,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("eval",),  # metrics and evaluation protocols
     ("report",),  # HTML reports
     ("quickstart",),  # the end-to-end pipeline
+    ("serve",),  # the voice server and its web page (below cli, which starts it)
     ("cli",),  # the spokenlm command
     ("__main__",),  # python -m spokenlm
 ]

@@ -1,4 +1,4 @@
-"""Joint vocabulary and packing of token shards into training windows."""
+"""Joint vocabulary and packing of token shards into training windows: one stream, K delayed streams, flattened codebooks."""
 
 import math
 
@@ -6,11 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from spokenlm.data.packing import PackedCorpus, corpus_documents, split_documents
+from spokenlm.audio.io import load_audio
+from spokenlm.data.packing import FlatCorpus, MultiStreamCorpus, PackedCorpus, corpus_documents, split_documents
 from spokenlm.data.shards import ShardWriter, open_token_corpus
 from spokenlm.data.vocab import Vocabulary
 from spokenlm.errors import SpokenLMError
+from spokenlm.layouts import StreamLayout, StreamSpec, codebook_streams
+from spokenlm.tokenizers.base import load_tokenizer
 from spokenlm.tokens import Tokens
+
+from helpers.paths import REPO
 
 
 def test_vocabulary_layout_and_mapping():
@@ -77,3 +82,82 @@ def test_split_and_errors(corpus):
         PackedCorpus(readers, documents, Vocabulary(5), seq_len=4)
     with pytest.raises(SpokenLMError, match="fewer than one window"):
         PackedCorpus(readers, documents, Vocabulary(10), seq_len=100)
+
+
+def two_stream_corpus(tmp_path):
+    """Two documents of K=2 streams with 10 units each (model ids: units + 5; BOS 1, EOS 2, PAD 0)."""
+    with ShardWriter(tmp_path / "two", "test", 12.5, 10, num_streams=2, streams=codebook_streams(2, 10, 12.5, semantic=1)) as writer:
+        writer.add("a", Tokens(np.array([[0, 1, 2], [3, 4, 5]]), 12.5))
+        writer.add("b", Tokens(np.array([[6], [7]]), 12.5))
+    return open_token_corpus(tmp_path / "two")
+
+
+def test_multistream_windows_by_hand(tmp_path):
+    readers = two_stream_corpus(tmp_path)
+    layout = StreamLayout(readers[0].streams).with_delays([0, 1])
+    packed = MultiStreamCorpus(readers, corpus_documents(readers), layout, seq_len=3, shuffle=False)
+    # per document: BOS units EOS per stream, stream 1 one frame late; PAD where a stream has nothing
+    stream0 = [1, 5, 6, 7, 2, 0, 1, 11, 2, 0]
+    stream1 = [0, 1, 8, 9, 10, 2, 0, 1, 12, 2]
+    assert packed.total_tokens == 10 and packed.windows_per_epoch == 3 and [v.size for v in packed.vocabs] == [15, 15]
+    for i in range(3):
+        ids, segments = packed.window(i)
+        assert ids.tolist() == [stream0[3 * i : 3 * i + 4], stream1[3 * i : 3 * i + 4]]
+    assert packed.window(1)[1].tolist() == [0, 0, 0, 1]
+    document = torch.cat([packed.window(0)[0], packed.window(1)[0][:, 1:3]], dim=1)  # the 6 columns of document a
+    assert layout.undelay(document).tolist() == [[1, 5, 6, 7, 2], [1, 8, 9, 10, 2]]
+    ids, segments = packed.batch([0, 2])
+    assert ids.shape == (2, 2, 4) and segments.shape == (2, 4)
+    # padding is left out of the per-stream unigram entropy: stream 0 has BOS, EOS twice each, units once
+    p = np.array([2, 2, 1, 1, 1, 1]) / 8
+    assert packed.unigram_entropies()[0] == pytest.approx(float(-(p * np.log(p)).sum()))
+
+
+def test_flat_windows_by_hand(tmp_path):
+    readers = two_stream_corpus(tmp_path)
+    packed = FlatCorpus(readers, corpus_documents(readers), StreamLayout(readers[0].streams), seq_len=4, shuffle=False)
+    assert packed.vocab.n_units == 20  # codebook 1's unit u is joint unit 10 + u
+    stream = [1, *(np.array([0, 13, 1, 14, 2, 15]) + 5), 2, 1, 6 + 5, 17 + 5, 2]  # 12 tokens
+    assert packed.total_tokens == 12 and packed.windows_per_epoch == 2
+    assert [packed.window(i)[0].tolist() for i in range(2)] == [stream[:5], stream[4:9]]
+    with pytest.raises(SpokenLMError, match="take no delays"):
+        FlatCorpus(readers, corpus_documents(readers), StreamLayout(readers[0].streams).with_delays([0, 1]), seq_len=4)
+
+
+def test_multistream_layout_must_fit_the_tokens(tmp_path):
+    readers = two_stream_corpus(tmp_path)
+    documents = corpus_documents(readers)
+    with pytest.raises(SpokenLMError, match="the layout has 3 streams, the tokens only 2"):
+        MultiStreamCorpus(readers, documents, StreamLayout(codebook_streams(3, 10, 12.5)), seq_len=3)
+    with pytest.raises(SpokenLMError, match=r"stream\(s\) \[1\] have larger vocabularies"):
+        MultiStreamCorpus(readers, documents, StreamLayout((StreamSpec("semantic", 10, 12.5), StreamSpec("acoustic", 4, 12.5))), seq_len=3)
+    one = MultiStreamCorpus(readers, documents, StreamLayout(readers[0].streams[:1]), seq_len=3, shuffle=False)  # the leading stream
+    assert one.window(0)[0].tolist() == [[1, 5, 6, 7]]
+
+
+def test_codec_tokens_of_real_speech_pack_delayed_and_resume_exactly(tmp_path, data_dir):
+    """A real file through the saved codec tokenizer: 4 acoustic codebooks, Moshi-style delays (0, 1, 1, 1)."""
+    tokenizer = load_tokenizer(REPO / "tests" / "golden" / "checkpoints" / "codec")
+    clips = sorted((data_dir / "speechbrain" / "ASR").glob("spk1_snt*.wav"))[:3]
+    with ShardWriter(tmp_path / "codec", tokenizer.name, tokenizer.frame_rate, tokenizer.vocab_size, tokenizer.num_streams, tokenizer.streams) as writer:
+        for clip in clips:
+            writer.add(clip.stem, tokenizer.encode(*load_audio(clip))[0])
+    readers = open_token_corpus(tmp_path / "codec")
+    layout = StreamLayout(readers[0].streams).with_delays([0, 1, 1, 1])
+    assert [s.role for s in layout.streams] == ["acoustic"] * 4
+    documents = corpus_documents(readers)
+    ordered = MultiStreamCorpus(readers, documents, layout, seq_len=16, shuffle=False)
+    first = readers[0][documents[0][1]]
+    ids, _ = ordered.window(0)
+    assert ids[0, 0] == 1 and ids[1:, 0].tolist() == [0, 0, 0]  # BOS of codebook 0; codebooks 1-3 wait a frame
+    assert ids[1:, 1].tolist() == [1, 1, 1]
+    assert ids[0, 1:].tolist() == (first.ids[0, :16] + 5).tolist()
+    assert ids[1:, 2:].tolist() == (first.ids[1:, :15] + 5).tolist()
+    # exact resume: window i is a pure function of i, whatever was read before
+    shuffled = MultiStreamCorpus(readers, documents, layout, seq_len=16, seed=7)
+    steps = [0, shuffled.windows_per_epoch + 3, 5, 2 * shuffled.windows_per_epoch]
+    expected = [shuffled.window(i)[0] for i in steps]
+    fresh = MultiStreamCorpus(readers, documents, layout, seq_len=16, seed=7)
+    for i, want in reversed(list(zip(steps, expected))):
+        assert torch.equal(fresh.window(i)[0], want)
+    assert min(ordered.unigram_entropies()) > 0

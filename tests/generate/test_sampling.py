@@ -1,4 +1,4 @@
-"""Sampling (batched, KV cache, filters, EOS) and the log_likelihood scoring API."""
+"""Sampling (batched through streaming state, filters, EOS, delayed and depth multi-stream models) and the log_likelihood scoring API."""
 
 import math
 
@@ -7,9 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from spokenlm.data.vocab import encode_frames
 from spokenlm.generate import sample
 from spokenlm.generate.sampling import filter_logits
+from spokenlm.layouts.delay import delay, undelay
+from spokenlm.layouts.spec import StreamSpec
 from spokenlm.models import UnitLM, UnitLMConfig
+from spokenlm.models.config import DepthConfig
 from spokenlm.models.scoring import log_likelihood, unit_log_likelihood
 
 
@@ -40,6 +44,19 @@ def test_greedy_equals_argmax_of_full_forward(model):
         seq = torch.cat([seq, model(seq[None])[0, -1].argmax()[None]])
     assert out.tolist() == seq[len(prompt):].tolist()
     assert sample(model, [prompt], 5, temperature=1.0, top_k=1, eos_id=-1)[0].tolist() == out.tolist()
+
+
+@pytest.mark.slow
+def test_compiled_step_equals_eager_on_ragged_prompts(model):
+    """compile=True (the backbone's one-frame forward through torch.compile, over the whole ring) decodes as eager does,
+    on ragged one-stream prompts and on a delayed depth-head model (its depth transformer compiled too)."""
+    depth = streams_model("depth")
+    cases = [(model, [model.vocab.encode_units(u) for u in ([1, 2, 3, 4, 5, 6, 7], [9], [4, 4, 8])]),
+             (depth, [encode_frames(depth.vocabs, torch.tensor([[1, 4, 4, 7], [0, 3, 8, 1], [6, 5, 4, 3]]))] * 2)]
+    for lm, prompts in cases:
+        eager = sample(lm, prompts, 12, temperature=0, eos_id=-1)
+        compiled = sample(lm, prompts, 12, temperature=0, eos_id=-1, compile=True)
+        assert [c.tolist() for c in compiled] == [e.tolist() for e in eager]
 
 
 def test_units_only_and_eos(model):
@@ -86,3 +103,54 @@ def test_log_likelihood_rejects_sequences_longer_than_the_model() -> None:
     model = UnitLM(UnitLMConfig(n_units=10, dim=16, n_layers=1, n_heads=2, max_seq_len=8))
     with pytest.raises(SpokenLMError, match="longer than the model's max_seq_len 8"):
         log_likelihood(model, [np.arange(9) % 10 + 5])
+
+
+def streams_model(head: str = "linear", delays=(0, 1, 2)) -> UnitLM:
+    torch.manual_seed(0)
+    specs = [StreamSpec("acoustic", size, 50.0, codebook=k, delay=d) for k, (size, d) in enumerate(zip((12, 9, 7), delays))]
+    extra = {"head": "depth", "tie_embeddings": False, "depth": DepthConfig(dim=16, layers=2, heads=2)} if head == "depth" else {}
+    return UnitLM(UnitLMConfig(streams=specs, dim=32, n_layers=2, n_heads=4, max_seq_len=64, **extra)).eval()
+
+
+def test_delayed_greedy_generation_equals_argmax_of_full_forward():
+    """Delay pattern (0, 1, 2): the prompt is delayed, the frames it fixes are forced, the output undelayed."""
+    model = streams_model()
+    frames = torch.tensor([[1, 4, 4, 7, 2], [0, 0, 3, 8, 1], [6, 5, 4, 3, 2]])
+    prompt = encode_frames(model.vocabs, frames)  # [3, 6] with the BOS column
+    out = sample(model, [prompt], 4, temperature=0, eos_id=-1)[0]
+    delays = model.config.stream_delays
+    seq = delay(prompt, delays, model.vocab.pad_id)
+    n = prompt.shape[1]
+    known = seq.clone()
+    seq = seq[:, :n]
+    for s in range(n, n + 4 + max(delays)):
+        logits = model(seq[None])
+        column = [int(known[k, s]) if s < n + delays[k] else int(logits[k][0, -1].argmax()) for k in range(3)]
+        seq = torch.cat([seq, torch.tensor(column)[:, None]], 1)
+    assert out.tolist() == undelay(seq, delays)[:, n:].tolist()
+    assert out.shape == (3, 4)
+
+
+def test_depth_head_greedy_step_equals_teacher_forced_forward():
+    model = streams_model("depth", delays=(0, 0, 0))
+    prompt = encode_frames(model.vocabs, torch.tensor([[1, 4, 4], [0, 3, 8], [6, 5, 4]]))[None]
+    with model.streaming(1):
+        frame = model.step(prompt, lambda k, logits: logits.argmax(-1))[0]
+    targets = torch.cat([prompt[:, :, 1:], torch.zeros(1, 3, 1, dtype=torch.long)], 2)
+    for k in range(3):
+        logits = model(prompt, targets=targets)[k][0, -1]
+        assert int(logits.argmax()) == int(frame[k])
+        targets[0, k, -1] = frame[k]  # stream k's choice conditions streams > k
+
+
+def test_multi_stream_scores_every_delayed_token_by_hand():
+    model = streams_model()
+    units = np.array([[3, 1, 4, 1], [5, 0, 2, 6], [2, 6, 5, 3]])
+    totals, counts = unit_log_likelihood(model, [units])
+    delays = model.config.stream_delays
+    seq = delay(encode_frames(model.vocabs, units), delays, model.vocab.pad_id)
+    with torch.no_grad():
+        logits = model(seq[None, :, :-1])
+    expected = sum(float(F.log_softmax(logits[k][0, t].double(), -1)[seq[k, t + 1]])
+                   for k in range(3) for t in range(seq.shape[1] - 1) if int(seq[k, t + 1]) not in (model.vocab.pad_id, model.vocab.bos_id))
+    assert int(counts[0]) == 3 * 4 and float(totals[0]) == pytest.approx(expected, abs=1e-6)

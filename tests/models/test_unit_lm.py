@@ -1,4 +1,4 @@
-"""UnitLM: shapes, KV cache == full forward, document masks, save→load round trips, bad checkpoints."""
+"""UnitLM: shapes, streaming == full forward, document masks, save→load round trips, old checkpoints, bad checkpoints."""
 
 import json
 
@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from spokenlm.errors import SpokenLMError
+from spokenlm.layouts.spec import StreamSpec
 from spokenlm.models import UnitLM, UnitLMConfig
 from spokenlm.models.masks import document_mask
 
@@ -19,8 +20,11 @@ def test_forward_shapes_single_and_multi_stream():
     model = tiny()
     ids = torch.randint(0, model.vocab.size, (2, 7))
     assert model(ids).shape == (2, 7, model.vocab.size)
-    multi = tiny(num_streams=2)
-    assert multi(torch.randint(0, multi.vocab.size, (2, 2, 7))).shape == (2, 2, 7, multi.vocab.size)
+    multi = tiny(streams=[StreamSpec("semantic", 40, 50.0), StreamSpec("acoustic", 12, 50.0, codebook=1)])
+    sizes = [v.size for v in multi.vocabs]
+    assert sizes == [45, 17] and [e.num_embeddings for e in multi.embeddings] == sizes  # each stream its own vocabulary
+    logits = multi(torch.stack([torch.randint(0, 45, (2, 7)), torch.randint(0, 17, (2, 7))], 1))
+    assert [tuple(x.shape) for x in logits] == [(2, 7, 45), (2, 7, 17)]
     with pytest.raises(SpokenLMError, match="streams"):
         multi(ids)
 
@@ -32,20 +36,44 @@ def test_residual_and_attention_dropout_are_separate(residual, attention):
     assert torch.equal(model(ids), model(ids))  # eval: no dropout at all
     model.train()
     assert not torch.allclose(model(ids), model(ids))
-    assert model.blocks[0].attn.dropout == attention
+    assert model.backbone.blocks[0].attn.config.attention_dropout == attention
 
 
 @pytest.mark.parametrize("kv_heads", [None, 2])
-def test_kv_cache_chunks_equal_full_forward(kv_heads):
+def test_streaming_chunks_equal_full_forward(kv_heads):
     model = tiny(n_kv_heads=kv_heads)
     ids = torch.randint(0, model.vocab.size, (3, 20))
     full = model(ids)
-    cache = model.new_cache(3, 32)
-    pieces = [model(ids[:, a:b], cache=cache) for a, b in ((0, 9), (9, 10), (10, 16), (16, 20))]
-    assert cache.length == 20
+    with torch.no_grad(), model.streaming(3):
+        pieces = [model(ids[:, a:b]) for a, b in ((0, 9), (9, 10), (10, 16), (16, 20))]
     torch.testing.assert_close(torch.cat(pieces, 1), full, atol=1e-5, rtol=1e-5)
-    with pytest.raises(ValueError, match="full"):
-        model(torch.zeros(3, 13, dtype=torch.long), cache=cache)
+
+
+def test_step_frame_by_frame_equals_forward_after_the_ring_wraps():
+    """A stream 3× longer than the sliding window: step-by-step greedy choices and logits equal the offline pass."""
+    model = tiny(window=8, max_seq_len=64)
+    ids = torch.randint(5, 45, (2, 1, 24))
+    full = model(ids)[0]  # offline, same sliding window
+    seen = []
+
+    def record(k, logits):
+        seen.append(logits)
+        return logits.argmax(-1)
+
+    with model.streaming(2):
+        for t in range(24):
+            model.step(ids[:, :, t : t + 1], record)
+    torch.testing.assert_close(torch.stack(seen, 1), full, atol=1e-5, rtol=1e-5)
+
+
+def test_checkpoints_from_before_the_backbone_module_still_load(tmp_path):
+    model = tiny()
+    state = {k.removeprefix("backbone."): v for k, v in model.state_dict().items() if not k.startswith("heads.")}
+    assert "blocks.0.attn.qkv.weight" in state and "norm.weight" in state  # the old key names
+    again = UnitLM(model.config)
+    again.load_weights(state, "old")
+    ids = torch.randint(0, model.vocab.size, (2, 9))
+    assert torch.equal(again(ids), model(ids))
 
 
 def test_document_mask_makes_packed_documents_independent():

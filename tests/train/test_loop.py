@@ -18,6 +18,7 @@ from helpers.paths import ASSETS, REPO
 from helpers.synthetic_units import write_synthetic_corpus
 
 GOLDEN_TOKENIZER = REPO / "tests" / "golden" / "checkpoints" / "mfcc-km"
+GOLDEN_CODEC = REPO / "tests" / "golden" / "checkpoints" / "codec"
 TIMING = re.compile(r".*_per_s$|^mfu$")
 STEPS, SAVE_EVERY = 20, 5
 
@@ -32,6 +33,25 @@ def lm_run(work: Path) -> list[str]:
         write_synthetic_corpus(corpus, n_units=50, n_utterances=120, seed=1)
     return ["train", f"data.train={corpus}", "out_dir={out}", "model.n_units=50", "model.dim=32", "model.n_layers=2", "model.n_heads=4",
             "model.max_seq_len=64", "data.seq_len=32", "optim.batch_size=4", "optim.warmup_steps=5", "optim.lr=3e-3", "eval_every=5"]
+
+
+def codec_lm_run(work: Path, *shape: str) -> list[str]:
+    """An LM over the 4 codebooks of a small codec's tokens of real speech (the corpus clips)."""
+    tokens = work / "codec-tokens"
+    if not tokens.exists():
+        run(["tokenize", str(work / "corpus" / "cuts.jsonl.gz"), "-t", str(GOLDEN_CODEC), "-o", str(tokens)])
+    return ["train", f"data.train={tokens}", "out_dir={out}", "data.num_streams=4", "model.dim=32", "model.n_layers=2", "model.n_heads=4",
+            "model.max_seq_len=64", "data.seq_len=16", "data.val_fraction=0.2", "optim.batch_size=4", "optim.warmup_steps=5",
+            "optim.lr=3e-3", "eval_every=5", *shape]
+
+
+def delay_lm_run(work: Path) -> list[str]:
+    return codec_lm_run(work, "data.delays=[0, 1, 1, 1]")
+
+
+def depth_lm_run(work: Path) -> list[str]:
+    return codec_lm_run(work, "model.head=depth", "model.tie_embeddings=false", "model.depth.dim=16", "model.depth.layers=1",
+                        "model.depth.heads=2")
 
 
 def codec_run(work: Path) -> list[str]:
@@ -64,6 +84,8 @@ def vocoder_run(work: Path) -> list[str]:
 # task -> (argv builder, where its run writes metrics and checkpoints, relative to the run folder)
 TASKS = {
     "lm": (lm_run, "."),
+    "lm-delay": (delay_lm_run, "."),
+    "lm-depth": (depth_lm_run, "."),
     "codec": (codec_run, "."),
     "hubert": (hubert_run, "train/iter1"),
     "phone": (phone_run, "."),
@@ -135,10 +157,10 @@ DDP_DECOMPOSABLE = {"codec": ("stft_weight=0", "feature_matching_weight=0"), "vo
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task, mode", [("lm", "ddp"), ("lm", "fsdp"), ("codec", "ddp"), ("vocoder", "ddp")])
+@pytest.mark.parametrize("task, mode", [("lm", "ddp"), ("lm", "fsdp"), ("lm-delay", "ddp"), ("lm-depth", "ddp"), ("codec", "ddp"), ("vocoder", "ddp")])
 def test_two_processes_match_one_for_the_same_global_batch(task: str, mode: str, work: Path, tmp_path: Path) -> None:
     build, _ = TASKS[task]
-    fp32 = ["precision=fp32"] if task == "lm" else list(DDP_DECOMPOSABLE[task])
+    fp32 = ["precision=fp32"] if task.startswith("lm") else list(DDP_DECOMPOSABLE[task])
     single, double = (tmp_path / "single", tmp_path / "double")
     run([arg.replace("{out}", str(single)) for arg in build(work)] + [*DDP_STEPS, *fp32])
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
@@ -146,7 +168,7 @@ def test_two_processes_match_one_for_the_same_global_batch(task: str, mode: str,
     ours, theirs = records(double, task), records(single, task)
     assert [r["step"] for r in ours] == [r["step"] for r in theirs]
     for a, b in zip(ours, theirs):
-        for key in ("loss", "discriminator", "mel", "l1", "adversarial"):
+        for key in ("loss", "loss_0", "loss_3", "discriminator", "mel", "l1", "adversarial"):
             if key in b:
                 assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-5), f"step {b['step']} {key}"
     if task == "lm":  # the distributed checkpoint resumes in one process

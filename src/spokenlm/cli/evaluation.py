@@ -73,13 +73,17 @@ def pairs(
 ) -> None:
     """Score a pair benchmark with a unit LM: accuracy (summed and per-token) with Wilson intervals, per subset.
 
-    Needs benchmark=FOLDER tokenizer=FOLDER model=FOLDER. sWUGGY results also show the phone
-    n-gram topline trained on topline_text (default: the bundled LJSpeech transcripts).
+    Needs benchmark=FOLDER tokenizer=FOLDER model=FOLDER. The model is a spokenlm unit LM, or a published TWIST or
+    Slam HF folder scored with its own unit-id convention (spokenlm.models.hf_unit_lm). sWUGGY results also show the
+    phone n-gram topline trained on topline_text (default: the bundled LJSpeech transcripts). A benchmark imported
+    with `spokenlm benchmarks import` also gets its reference breakdown in OUT_DIR/reference/ (and, for slm21,
+    ZeroSpeech submission files in OUT_DIR/submission/).
     Example: spokenlm eval pairs out/eval-swuggy benchmark=out/swuggy tokenizer=tok/ model=lm/model
     """
     from spokenlm.config import save_config
     from spokenlm.errors import ConfigError
     from spokenlm.eval.pairs import PairEvalConfig, UnitLMScorer, evaluate_pairs
+    from spokenlm.models.hf_unit_lm import hf_unit_lm_family, load_hf_unit_lm
     from spokenlm.models.unit_lm import UnitLM
     from spokenlm.tokenizers.base import load_tokenizer
 
@@ -88,7 +92,8 @@ def pairs(
         if not (cfg.benchmark and cfg.tokenizer and cfg.model):
             raise ConfigError("eval pairs needs benchmark=FOLDER tokenizer=FOLDER model=FOLDER")
         save_config(cfg, out_dir)
-        results = evaluate_pairs(cfg, UnitLMScorer(UnitLM.from_pretrained(cfg.model)), load_tokenizer(cfg.tokenizer), out_dir)
+        scorer = load_hf_unit_lm(cfg.model) if hf_unit_lm_family(cfg.model) else UnitLMScorer(UnitLM.from_pretrained(cfg.model))
+        results = evaluate_pairs(cfg, scorer, load_tokenizer(cfg.tokenizer), out_dir)
     stdout.print(_accuracy_table(f"{cfg.benchmark} ({cfg.model})", results))
     _print_failures("pairs with bad audio were", results["skipped_reasons"])
 
@@ -114,6 +119,7 @@ def generate(
     from spokenlm.eval.generative import GenerateEvalConfig, TokenizerVoicer, UnitLMContinuer, evaluate_generation, read_prompt_audio
     from spokenlm.eval.genppl import load_text_lm
     from spokenlm.eval.textlm import train_word_lm
+    from spokenlm.models.hf_unit_lm import hf_unit_lm_family, load_hf_unit_lm
     from spokenlm.models.unit_lm import UnitLM
     from spokenlm.tokenizers.base import load_tokenizer
 
@@ -123,7 +129,10 @@ def generate(
             raise ConfigError("eval generate needs prompts=AUDIO_FOLDER tokenizer=FOLDER model=FOLDER")
         save_config(cfg, out_dir)
         tokenizer = load_tokenizer(cfg.tokenizer)
-        continuer = UnitLMContinuer(UnitLM.from_pretrained(cfg.model), cfg.stop_at_eos)
+        if hf_unit_lm_family(cfg.model):
+            continuer = load_hf_unit_lm(cfg.model)
+        else:
+            continuer = UnitLMContinuer(UnitLM.from_pretrained(cfg.model), cfg.stop_at_eos)
         prompts, skipped = read_prompt_audio(cfg.prompts, cfg.prompt_seconds, cfg.max_prompts)
         asr = load_asr(cfg.asr)
         if cfg.text_lm:

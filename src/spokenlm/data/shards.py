@@ -2,7 +2,7 @@
 
 A shard is a folder::
 
-    meta.json        {"tokenizer", "frame_rate", "vocab_size", "num_streams"}
+    meta.json        {"tokenizer", "frame_rate", "vocab_size", "num_streams", "streams": [one StreamSpec dict per stream]}
     ids.bin          int32, every item's ``ids`` [K, T] flattened row-major, back to back
     durations.bin    int32, every item's durations [T] (zeros when it has none)
     index.jsonl      one line per finished item: {"id", "offset", "length", "has_durations"}
@@ -11,19 +11,23 @@ A shard is a folder::
 Writes are append-only and the index line is written last, so a killed writer
 leaves at most a tail that :class:`ShardWriter` truncates on reopening (resume).
 A token corpus is a folder of shards (``shard-00000/``, ``shard-00001/`` … one per worker or rank).
+
+Shards written before stream specs existed have no ``"streams"`` key: they read as K semantic streams
+of the shard's vocabulary (codebook = row), and resume without their ``meta.json`` being rewritten.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from spokenlm.atomic import atomic_write_json
-from spokenlm.errors import SpokenLMError
+from spokenlm.errors import ConfigError, SpokenLMError
+from spokenlm.layouts.spec import StreamSpec, semantic_streams
 from spokenlm.tokens import Tokens
 
 _IDS = "ids.bin"
@@ -56,17 +60,26 @@ class ShardWriter:
         frame_rate: Hz, stored in ``meta.json``.
         vocab_size: number of token ids per stream.
         num_streams: K.
+        streams: the K stream specs (``SpeechTokenizer.streams``); by default K semantic streams of
+            ``vocab_size`` at ``frame_rate``. They describe every item: an item's own ``Tokens.streams`` are not stored.
     """
 
-    def __init__(self, directory: str | Path, tokenizer: str, frame_rate: float, vocab_size: int, num_streams: int = 1) -> None:
+    def __init__(self, directory: str | Path, tokenizer: str, frame_rate: float, vocab_size: int, num_streams: int = 1,
+                 streams: Sequence[StreamSpec] | None = None) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.meta = {"tokenizer": tokenizer, "frame_rate": frame_rate, "vocab_size": vocab_size, "num_streams": num_streams}
+        streams = tuple(streams) if streams is not None else semantic_streams(num_streams, vocab_size, frame_rate)
+        if len(streams) != num_streams or any(spec.frame_rate != frame_rate for spec in streams):
+            raise SpokenLMError(f"{self.directory}: need {num_streams} stream specs at {frame_rate} Hz, "
+                                f"got {len(streams)} at {sorted({spec.frame_rate for spec in streams})} Hz")
+        self.meta = {"tokenizer": tokenizer, "frame_rate": frame_rate, "vocab_size": vocab_size, "num_streams": num_streams,
+                     "streams": [spec.to_dict() for spec in streams]}
         meta_path = self.directory / _META
         if meta_path.exists():
             old = json.loads(meta_path.read_text())
-            if old != self.meta:
-                raise SpokenLMError(f"{self.directory}: shard was written with {old}, not {self.meta}")
+            mine = self.meta if "streams" in old else {key: value for key, value in self.meta.items() if key != "streams"}
+            if old != mine:
+                raise SpokenLMError(f"{self.directory}: shard was written with {old}, not {mine}")
         else:
             atomic_write_json(meta_path, self.meta)
         entries = _read_index(self.directory / _INDEX)
@@ -117,7 +130,12 @@ class ShardWriter:
 
 
 class ShardReader:
-    """Random access to one shard through memory maps (corpora larger than RAM stream from disk)."""
+    """Random access to one shard through memory maps (corpora larger than RAM stream from disk).
+
+    Attributes:
+        meta: the shard's ``meta.json`` (with ``"streams"`` filled in for a shard written before stream specs).
+        streams: the K stream specs of every item.
+    """
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -125,10 +143,15 @@ class ShardReader:
         if not meta_path.exists():
             raise SpokenLMError(f"{self.directory}: not a token shard (no {_META})")
         self.meta = json.loads(meta_path.read_text())
+        k = self.meta["num_streams"]
+        self.meta.setdefault("streams", [s.to_dict() for s in semantic_streams(k, self.meta["vocab_size"], self.meta["frame_rate"])])
+        try:
+            self.streams = tuple(StreamSpec.from_dict(spec) for spec in self.meta["streams"])
+        except ConfigError as err:
+            raise SpokenLMError(f"{meta_path}: bad stream spec ({err})") from err
         self.entries = _read_index(self.directory / _INDEX)
         self._position = {e["id"]: i for i, e in enumerate(self.entries)}
         frames = self.entries[-1]["offset"] + self.entries[-1]["length"] if self.entries else 0
-        k = self.meta["num_streams"]
         self._ids = np.memmap(self.directory / _IDS, dtype=_DTYPE, mode="r", shape=(frames * k,)) if frames else np.zeros(0, _DTYPE)
         self._durs = np.memmap(self.directory / _DURS, dtype=_DTYPE, mode="r", shape=(frames,)) if frames else np.zeros(0, _DTYPE)
 
@@ -154,7 +177,7 @@ class ShardReader:
         start, length = entry["offset"], entry["length"]
         ids = np.asarray(self._ids[start * k : (start + length) * k]).reshape(k, length)
         durations = np.asarray(self._durs[start : start + length]) if entry["has_durations"] else None
-        return Tokens(ids, self.frame_rate, self.meta["tokenizer"], durations)
+        return Tokens(ids, self.frame_rate, self.meta["tokenizer"], durations, self.streams)
 
     def __getitem__(self, item: str | int) -> Tokens:
         index = self._position[item] if isinstance(item, str) else item

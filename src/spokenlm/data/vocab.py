@@ -87,3 +87,20 @@ class Vocabulary:
 
     def to_dict(self) -> dict[str, int]:
         return {"n_units": self.n_units, "n_text": self.n_text}
+
+
+def encode_frames(vocabs: Sequence[Vocabulary], units: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Unit ids of K streams ``[K, T]`` → model ids ``[K, 1 + T]``: a BOS column, then stream k's units in ``vocabs[k]``."""
+    units = torch.as_tensor(np.asarray(units), dtype=torch.long)
+    if units.dim() != 2 or units.shape[0] != len(vocabs):
+        raise SpokenLMError(f"expected unit frames [K={len(vocabs)}, T], got shape {tuple(units.shape)}")
+    return torch.stack([vocab.encode_units(row) for vocab, row in zip(vocabs, units)])
+
+
+def decode_frames(vocabs: Sequence[Vocabulary], ids: torch.Tensor) -> torch.Tensor:
+    """Model ids ``[K, n]`` → unit ids ``[K, n']`` of the frames whose every stream is a unit (others dropped)."""
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    offsets = torch.tensor([v.unit_offset for v in vocabs])[:, None]
+    ends = torch.tensor([v.text_offset for v in vocabs])[:, None]
+    keep = ((ids >= offsets) & (ids < ends)).all(dim=0)
+    return (ids - offsets)[:, keep]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from spokenlm.nn.transformer import Transformer, TransformerConfig, renamed_blocks_hook
+
 
 @dataclass
 class HubertConfig:
@@ -169,14 +171,17 @@ class HubertModel(nn.Module):
         self.positional = ConvPositionalEmbedding(config)
         self.input_norm = nn.LayerNorm(config.dim)
         self.dropout = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(
-            nn.TransformerEncoderLayer(
-                config.dim, config.heads, config.ffn_dim, config.dropout, activation="gelu", batch_first=True, norm_first=True
-            )
-            for _ in range(config.layers)
-        )
+        rng = torch.get_rng_state()
+        self.transformer = Transformer(TransformerConfig(
+            dim=config.dim, layers=config.layers, heads=config.heads, ffn_dim=config.ffn_dim, norm="layer", mlp="gelu",
+            qkv_bias=True, out_bias=True, causal=False, rope=False, final_norm=False,
+            dropout=config.dropout, attention_dropout=config.dropout, ffn_dropout=config.dropout,
+        ))
+        torch.set_rng_state(rng)
+        _init_like_torch_encoder_layers(self.transformer)
         self.final_projection = nn.Linear(config.dim, config.final_dim)
         self.target_embeddings = nn.Parameter(torch.randn(config.num_targets, config.final_dim) * 0.02)
+        self._register_load_state_dict_pre_hook(renamed_blocks_hook("blocks", _TORCH_LAYER_NAMES))
 
     def num_frames(self, num_samples: int) -> int:
         """T produced from ``num_samples`` samples."""
@@ -193,11 +198,7 @@ class HubertModel(nn.Module):
         if mask is not None:
             x = torch.where(mask.unsqueeze(-1), self.mask_embedding.to(x.dtype), x)
         x = self.dropout(self.input_norm(self.positional(x)))
-        states = [x]
-        for block in self.blocks[: self.config.layers if upto is None else upto]:
-            x = block(x)
-            states.append(x)
-        return states
+        return self.transformer.hidden_states(x, upto)
 
     def logits(self, states: torch.Tensor) -> torch.Tensor:
         """Cosine-similarity logits ``[B, T, num_targets]`` of the last states ``[B, T, D]``."""
@@ -221,3 +222,21 @@ class HubertModel(nn.Module):
         loss = nn.functional.cross_entropy(logits, labels)
         accuracy = (logits.argmax(-1) == labels).float().mean().item()
         return loss, accuracy
+
+# Checkpoints written when the blocks were ``nn.TransformerEncoderLayer``s (the same computation, other names).
+_TORCH_LAYER_NAMES = {"self_attn.in_proj_": "attn.qkv.", "self_attn.out_proj.": "attn.out.", "linear1.": "mlp.fc1.",
+                      "linear2.": "mlp.fc2.", "norm1.": "attn_norm.", "norm2.": "mlp_norm."}
+
+
+@torch.no_grad()
+def _init_like_torch_encoder_layers(transformer: Transformer) -> None:
+    """HuBERT's initialisation: that of ``nn.TransformerEncoderLayer`` (the blocks it was built with first), drawing
+    from the global generator in the same order, so a seed gives the same weights as before the shared transformer:
+    per block the output projection (kaiming, then its bias zeroed), q/k/v (xavier, zero bias), then the feed-forward."""
+    for block in transformer.blocks:
+        block.attn.out.reset_parameters()
+        nn.init.xavier_uniform_(block.attn.qkv.weight)
+        nn.init.zeros_(block.attn.qkv.bias)
+        nn.init.zeros_(block.attn.out.bias)
+        block.mlp.fc1.reset_parameters()
+        block.mlp.fc2.reset_parameters()

@@ -32,13 +32,13 @@ from spokenlm.eval.vert import perplexity_vert_auc
 
 
 class Continuer(Protocol):
-    """Continues unit prompts: ``[T_i]`` ids in, ``[n_i]`` new unit ids out."""
+    """Continues unit prompts: ``[T_i]`` ids (or frames ``[K, T_i]``) in, ``[n_i]`` (``[K, n_i]``) new ones out."""
 
     def continue_units(self, prompts: Sequence[np.ndarray], max_units: int, temperature: float, seed: int) -> list[np.ndarray]: ...
 
 
 class Voicer(Protocol):
-    """Units ``[T]`` → ``(waveform [samples], sample rate Hz)``."""
+    """Units ``[T]`` (or frames ``[K, T]``) → ``(waveform [samples], sample rate Hz)``."""
 
     def __call__(self, units: np.ndarray) -> tuple[np.ndarray, int]: ...
 
@@ -63,11 +63,12 @@ class UnitLMContinuer:
     def continue_units(self, prompts: Sequence[np.ndarray], max_units: int, temperature: float, seed: int) -> list[np.ndarray]:
         from spokenlm.generate.sampling import sample
 
-        vocab = self.model.vocab
-        ids = [vocab.encode_units(p) for p in prompts]
+        model = self.model
+        ids = [model.encode_frames(p) for p in prompts]
         eos = None if self.stop_at_eos else -1
-        new = sample(self.model, ids, max_units, temperature=temperature, seed=seed, eos_id=eos, units_only=True)
-        return [vocab.ids_to_units(n).numpy() for n in new]
+        new = sample(model, ids, max_units * model.tokens_per_frame, temperature=temperature, seed=seed, eos_id=eos, units_only=True)
+        frames = [model.decode_frames(n if n.dim() == 2 else n[None]).numpy() for n in new]
+        return [f if p.ndim == 2 else f[0] for f, p in zip(frames, prompts)]
 
 
 class TokenizerVoicer:
@@ -79,7 +80,8 @@ class TokenizerVoicer:
     def __call__(self, units: np.ndarray) -> tuple[np.ndarray, int]:
         from spokenlm.tokens import Tokens
 
-        tokens = Tokens(np.asarray(units)[None, :], self.tokenizer.frame_rate, self.tokenizer.name)
+        frames = np.asarray(units)
+        tokens = Tokens(frames if frames.ndim == 2 else frames[None, :], self.tokenizer.frame_rate, self.tokenizer.name)
         return self.tokenizer.decode(tokens), self.tokenizer.sample_rate
 
 
@@ -143,8 +145,9 @@ def text_metrics(transcripts: Sequence[str], text_lm: TextLM) -> dict[str, float
 
 
 def _units(tokenizer: Any, wav: np.ndarray, sr: int, dedup: bool) -> np.ndarray:
-    tokens = tokenizer.encode(wav, sr)[0]
-    return (tokens.deduplicated() if dedup else tokens).ids[0]
+    from spokenlm.eval.pairs import units_of
+
+    return units_of(tokenizer.encode(wav, sr)[0], dedup)
 
 
 def evaluate_generation(
@@ -175,9 +178,9 @@ def evaluate_generation(
             continuations = continuer.continue_units(units, max_units, temperature, config.seed + t_index)
             transcripts = []
             for prompt, continuation in zip(prompts, continuations):
-                sample = {"prompt_id": prompt.prompt_id, "temperature": temperature, "units": int(continuation.size),
+                sample = {"prompt_id": prompt.prompt_id, "temperature": temperature, "units": int(continuation.shape[-1]),
                           "prompt_audio": f"audio/prompts/{prompt.prompt_id}.flac", "audio": None, "transcript": ""}
-                if continuation.size:  # an empty continuation (the LM ended at once) is kept, with no audio and no words
+                if continuation.shape[-1]:  # an empty continuation (the LM ended at once) is kept, with no audio and no words
                     wav, sr = voicer(continuation)
                     path = out_dir / "audio" / f"t{temperature:g}" / f"{prompt.prompt_id}.flac"
                     save_audio(path, wav, sr)
@@ -185,7 +188,7 @@ def evaluate_generation(
                 transcripts.append(sample["transcript"])
                 samples.append(sample)
                 progress.advance(task)
-            empty = sum(c.size == 0 for c in continuations)
+            empty = sum(c.shape[-1] == 0 for c in continuations)
             results["temperatures"].append({"temperature": temperature, "empty_continuations": empty, **text_metrics(transcripts, text_lm)})
     results["samples"] = samples
     rows = results["temperatures"]

@@ -6,7 +6,7 @@ than the negative one; a tie counts one half. Two variants are reported:
 comes with a Wilson (or bootstrap) interval, overall and per subset.
 
 The model is any :class:`PairScorer` (``log_likelihood(sequences, batch_size)``
-over unit-id arrays ``[T]``), so a unit LM (:class:`UnitLMScorer`), an n-gram
+over unit-id arrays ``[T]``, or frames ``[K, T]`` for multi-stream tokenizers and LMs), so a unit LM (:class:`UnitLMScorer`), an n-gram
 (:class:`~spokenlm.eval.textlm.NGramLM`) or a hand-made scorer in a test all
 fit. Audio is turned into units by a speech tokenizer; pairs whose audio is
 broken are skipped and counted.
@@ -113,10 +113,10 @@ def summarize(scores: Sequence[PairScore], confidence: float = 0.95, interval: s
 
 
 def units_of(tokens: Any, dedup: bool) -> np.ndarray:
-    """Unit ids ``[T]`` of one-stream :class:`~spokenlm.tokens.Tokens`, deduplicated if asked."""
-    if tokens.num_streams != 1:
-        raise SpokenLMError(f"pair scoring needs one token stream, got {tokens.num_streams}")
-    return (tokens.deduplicated() if dedup else tokens).ids[0]
+    """Unit ids of :class:`~spokenlm.tokens.Tokens`: ``[T]`` for one stream, frames ``[K, T]`` for K (a frame is
+    a duplicate only when all K streams repeat), deduplicated if asked."""
+    ids = (tokens.deduplicated() if dedup else tokens).ids
+    return ids[0] if tokens.num_streams == 1 else ids
 
 
 def encode_pairs(
@@ -188,6 +188,23 @@ def phone_topline(
     return {"model": f"phone {order}-gram on corpus transcripts", **summary}
 
 
+def reference_scores(name: str, records: Sequence[PairRecord], scores: Sequence[PairScore], out_dir: Path) -> dict[str, Any]:
+    """A published benchmark's own breakdown and submission files (:mod:`spokenlm.benchmarks.published`) in ``out_dir``.
+
+    Each audio file's score comes from the pair it was scored in; pairs skipped for bad audio are left out.
+    """
+    from spokenlm.benchmarks.published import PUBLISHED, variant_scores
+
+    by_id = {s.pair_id: s for s in scores}
+    scored = [r for r in records if r.pair_id in by_id]
+    files = {}
+    for record in scored:
+        score = by_id[record.pair_id]
+        files[record.positive] = (score.positive_logprob, score.positive_tokens)
+        files[record.negative] = (score.negative_logprob, score.negative_tokens)
+    return PUBLISHED.get(name).report(scored, variant_scores(files), out_dir)
+
+
 @dataclass
 class PairEvalConfig:
     """``spokenlm eval pairs`` settings.
@@ -224,6 +241,7 @@ def evaluate_pairs(config: PairEvalConfig, scorer: PairScorer, tokenizer: Any, o
 
     from spokenlm.atomic import atomic_write_json, atomic_write_text
     from spokenlm.benchmarks.manifest import read_manifest
+    from spokenlm.benchmarks.published import published_benchmark
     from spokenlm.data.text_sources import read_sentences
 
     source = Path(config.benchmark)
@@ -244,6 +262,9 @@ def evaluate_pairs(config: PairEvalConfig, scorer: PairScorer, tokenizer: Any, o
     if any(r.positive_phones for r in records):
         sentences = read_sentences(config.topline_text)
         results["topline"] = phone_topline(records, sentences, config.topline_order, config.confidence, config.interval)
+    published = published_benchmark(root)
+    if published is not None and out_dir is not None and scores:
+        results["reference"] = reference_scores(published, records, scores, Path(out_dir))
     if out_dir is not None:
         atomic_write_json(Path(out_dir) / "results.json", results)
         atomic_write_text(Path(out_dir) / "scores.jsonl", "".join(json.dumps(dataclasses.asdict(s)) + "\n" for s in scores))

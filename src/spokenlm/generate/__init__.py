@@ -1,4 +1,4 @@
-"""Generation: batched sampling with a KV cache (audio in/out pipelines build on it)."""
+"""Generation: batched sampling through the LM's streaming state (one or many streams), and the real-time loop (:mod:`spokenlm.generate.realtime`)."""
 
 from spokenlm.generate.sampling import sample
 

@@ -1,4 +1,4 @@
-"""Sequence models over speech units: the decoder-only unit LM and its building blocks."""
+"""Sequence models over token streams: the LM as backbone + heads (one or many streams), scoring, HF export, warm start."""
 
 from spokenlm.models.config import UnitLMConfig
 from spokenlm.models.unit_lm import UnitLM

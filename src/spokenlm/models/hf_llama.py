@@ -59,11 +59,11 @@ def read_hf_weights(hf_dir: Path) -> dict[str, torch.Tensor]:
 
 def from_hf_layout(state: dict[str, torch.Tensor], n_layers: int) -> dict[str, torch.Tensor]:
     """HF LLaMA-layout tensors → UnitLM tensors of the transformer (embedding/head rows unchanged)."""
-    out = {"embeddings.0.weight": state["model.embed_tokens.weight"], "norm.weight": state["model.norm.weight"]}
+    out = {"embeddings.0.weight": state["model.embed_tokens.weight"], "backbone.norm.weight": state["model.norm.weight"]}
     if "lm_head.weight" in state:
         out["heads.0.weight"] = state["lm_head.weight"]
     for i in range(n_layers):
-        src, dst = f"model.layers.{i}.", f"blocks.{i}."
+        src, dst = f"model.layers.{i}.", f"backbone.blocks.{i}."
         attn = src + "self_attn."
         out[dst + "attn.qkv.weight"] = torch.cat([state[attn + f"{p}_proj.weight"] for p in "qkv"])
         if attn + "q_proj.bias" in state:
@@ -80,10 +80,10 @@ def to_hf_layout(state: dict[str, torch.Tensor], config: UnitLMConfig) -> dict[s
     """UnitLM tensors (one stream) → HF ``LlamaForCausalLM`` tensor names."""
     q = config.n_heads * config.per_head
     kv = config.kv_heads * config.per_head
-    out = {"model.embed_tokens.weight": state["embeddings.0.weight"], "model.norm.weight": state["norm.weight"]}
+    out = {"model.embed_tokens.weight": state["embeddings.0.weight"], "model.norm.weight": state["backbone.norm.weight"]}
     out["lm_head.weight"] = state.get("heads.0.weight", state["embeddings.0.weight"])
     for i in range(config.n_layers):
-        src, dst = f"blocks.{i}.", f"model.layers.{i}."
+        src, dst = f"backbone.blocks.{i}.", f"model.layers.{i}."
         for name, part in zip("qkv", state[src + "attn.qkv.weight"].split([q, kv, kv])):
             out[dst + f"self_attn.{name}_proj.weight"] = part
         if src + "attn.qkv.bias" in state:
@@ -102,7 +102,10 @@ def export_llama(model: torch.nn.Module, directory: str | Path) -> Path:
     """Write ``model`` (a one-stream UnitLM) as a HF ``LlamaForCausalLM`` directory that HF ``generate`` loads."""
     config: UnitLMConfig = model.config
     if config.num_streams != 1:
-        raise SpokenLMError("only one-stream models export to LlamaForCausalLM")
+        raise SpokenLMError(
+            f"a model of {config.num_streams} parallel streams does not fit LlamaForCausalLM; "
+            "train it with data.flatten=true (codebooks serialised in time, as Llama-Mimi) to export it"
+        )
     vocab = config.vocab
     hf_config = {
         "architectures": ["LlamaForCausalLM"],
@@ -128,6 +131,7 @@ def export_llama(model: torch.nn.Module, directory: str | Path) -> Path:
         "pad_token_id": vocab.pad_id,
         "torch_dtype": "float32",
         "spokenlm_vocab": vocab.to_dict(),
+        "spokenlm_layout": {"layout": config.layout, "streams": [spec.to_dict() for spec in config.streams]},
     }
     state = {k: v.detach().cpu().contiguous() for k, v in to_hf_layout(model.state_dict(), config).items()}
     if config.tie_embeddings:

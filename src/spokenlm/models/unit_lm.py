@@ -1,7 +1,11 @@
-"""``UnitLM``: a decoder-only transformer over the joint unit(+text) vocabulary.
+"""``UnitLM``: backbone + heads over one or many token streams (GSLM/TWIST at K=1, codebook LMs at K>1).
 
 Input ids are model ids (see :class:`spokenlm.data.vocab.Vocabulary`), ``[B, T]`` for
-one stream or ``[B, K, T]`` for K streams (embeddings summed, one head per stream).
+one stream or ``[B, K, T]`` for K streams: each stream has an embedding table sized to
+its own vocabulary, the embeddings are summed, the backbone is the one transformer of
+:mod:`spokenlm.nn.transformer`, and a head from :data:`~spokenlm.models.heads.HEADS`
+gives one logit tensor per stream. Inside ``model.streaming(batch_size)`` the model
+runs one frame at a time (:meth:`UnitLM.step`), each batch row an independent stream.
 Checkpoints are HF-style directories: ``config.json`` + ``model.safetensors``.
 """
 
@@ -9,37 +13,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from spokenlm.checkpoint import load_state, save_module
 from spokenlm.config import from_dict, to_dict
-from spokenlm.data.vocab import Vocabulary
+from spokenlm.data.vocab import Vocabulary, decode_frames, encode_frames
 from spokenlm.errors import SpokenLMError
-from spokenlm.models.cache import KVCache, LayerCache
+from spokenlm.layouts.flatten import flatten, unflatten
 from spokenlm.models.config import UnitLMConfig
-from spokenlm.models.layers import Block, RMSNorm, Rotary
+from spokenlm.models.heads import HEADS, Choose, LinearHeads
+from spokenlm.nn.streaming import StreamingModule
+from spokenlm.nn.transformer import Transformer
 
 MODEL_TYPE = "spokenlm-unit-lm"
+_BACKBONE_KEYS = ("blocks.", "norm.")  # checkpoints written before the backbone was its own module
 
 
-class UnitLM(nn.Module):
-    """Decoder-only transformer (RoPE, RMSNorm, SwiGLU, SDPA) with a preallocated KV cache.
+class UnitLM(StreamingModule):
+    """Per-stream embeddings → :class:`~spokenlm.nn.transformer.Transformer` backbone → a head per config.
 
-    Extension hooks for multi-stream models: ``embeddings`` and ``heads`` are lists with one
-    entry per stream; :meth:`embed`, :meth:`trunk` and :meth:`project` can be reused separately.
+    ``embeddings`` has one table per stream, ``backbone`` is the transformer, ``heads`` the head
+    (for ``linear`` heads, ``heads[k]`` is stream k's projection).
     """
 
     def __init__(self, config: UnitLMConfig) -> None:
         super().__init__()
         self.config = config
-        self.vocab: Vocabulary = config.vocab
-        size = self.vocab.size
-        self.embeddings = nn.ModuleList(nn.Embedding(size, config.dim) for _ in range(config.num_streams))
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
-        self.norm = RMSNorm(config.dim, config.norm_eps)
-        self.heads = nn.ModuleList(nn.Linear(config.dim, size, bias=False) for _ in range(config.num_streams))
-        self.rotary = Rotary(config.per_head, config.max_seq_len, config.rope_theta)
+        self.vocabs: list[Vocabulary] = config.vocabs
+        self.vocab: Vocabulary = self.vocabs[0]
+        self.embeddings = nn.ModuleList(nn.Embedding(vocab.size, config.dim) for vocab in self.vocabs)
+        self.backbone = Transformer(config.transformer)
+        self.heads = HEADS.get(config.head)(config)
         self.reset_parameters()
         self.tie_weights()
 
@@ -57,8 +63,8 @@ class UnitLM(nn.Module):
                 nn.init.normal_(param, std=std)
 
     def tie_weights(self) -> None:
-        """Share each stream's head with its embedding when ``tie_embeddings``."""
-        if self.config.tie_embeddings:
+        """Share each stream's linear head with its embedding when ``tie_embeddings``."""
+        if self.config.tie_embeddings and isinstance(self.heads, LinearHeads):
             for head, embedding in zip(self.heads, self.embeddings):
                 head.weight = embedding.weight
 
@@ -70,55 +76,85 @@ class UnitLM(nn.Module):
             x = x + self.embeddings[k](ids[:, k])
         return x
 
-    def trunk(
+    def hidden(
         self,
-        x: torch.Tensor,
-        positions: torch.Tensor,
+        ids: torch.Tensor,
+        positions: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
-        cache: KVCache | None = None,
+        valid: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Embeddings ``[B, T, D]`` at ``positions`` (``[T]`` or ``[B, T]``) → final-normed hidden ``[B, T, D]``."""
-        cos, sin = self.rotary.tables(positions)
-        for i, block in enumerate(self.blocks):
-            x = block(x, cos, sin, mask, cache.layers[i] if cache is not None else None)
-        return self.norm(x)
-
-    def project(self, h: torch.Tensor) -> torch.Tensor:
-        """Hidden ``[B, T, D]`` → logits ``[B, K, T, V]``."""
-        return torch.stack([head(h) for head in self.heads], dim=1)
+        """Ids ``[B, K, T]`` → final-normed backbone states ``[B, T, D]`` (arguments as :meth:`forward`)."""
+        if ids.shape[1] != self.config.num_streams:
+            raise SpokenLMError(f"model has {self.config.num_streams} streams, got ids of shape {tuple(ids.shape)}")
+        return self.backbone(self.embed(ids), positions, mask, valid)
 
     def forward(
         self,
         ids: torch.Tensor,
         positions: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
-        cache: KVCache | None = None,
-    ) -> torch.Tensor:
-        """Model ids ``[B, T]`` (or ``[B, K, T]``) → logits ``[B, T, V]`` (or ``[B, K, T, V]``).
+        valid: torch.Tensor | None = None,
+        targets: torch.Tensor | None = None,
+    ) -> torch.Tensor | list[torch.Tensor]:
+        """Model ids ``[B, T]`` → logits ``[B, T, V]``; ``[B, K, T]`` → one ``[B, T, V_k]`` per stream.
 
         Args:
-            positions: ``[T]`` or ``[B, T]`` rotary positions; default ``cache.length + arange(T)``.
-            mask: ``[B or 1, 1, T, T_keys]`` bool attention mask (True = attend); default causal.
-            cache: a :meth:`new_cache` to read and extend (incremental decoding).
+            positions: offline, ``[T]`` or ``[B, T]`` rotary positions (default ``arange(T)``).
+            mask: offline, ``[B or 1, 1, T, T]`` bool attention mask (True = attend), with the causal rule.
+            valid: streaming, bool ``[B, T]``: frames to store (False: left padding of a batch of prompts).
+            targets: ``[B, K, T]`` the frames predicted, for heads that are fed them (``depth``).
         """
         single = ids.dim() == 2
         streams = ids[:, None] if single else ids
-        if streams.shape[1] != self.config.num_streams:
-            raise SpokenLMError(f"model has {self.config.num_streams} streams, got ids of shape {tuple(ids.shape)}")
-        if positions is None:
-            start = cache.length if cache is not None else 0
-            positions = torch.arange(start, start + ids.shape[-1], device=ids.device)
-        h = self.trunk(self.embed(streams), positions, mask, cache)
-        return self.heads[0](h) if single else self.project(h)
+        logits = self.heads(self.hidden(streams, positions, mask, valid), targets)
+        return logits[0] if single else logits
 
-    def new_cache(self, batch: int, max_len: int | None = None) -> KVCache:
-        """An empty preallocated KV cache for ``batch`` sequences of up to ``max_len`` tokens."""
-        c = self.config
-        max_len = max_len or c.max_seq_len
-        if max_len > c.max_seq_len:
-            raise SpokenLMError(f"{max_len} tokens exceed the model's max_seq_len={c.max_seq_len}")
-        weight = self.embeddings[0].weight
-        return KVCache([LayerCache(batch, c.kv_heads, max_len, c.per_head, weight.dtype, weight.device) for _ in self.blocks])
+    # --- unit frames ↔ model ids ----------------------------------------------------------
+    @property
+    def tokens_per_frame(self) -> int:
+        """Model tokens per frame of the tokenizer's streams (K for a flat layout, else 1)."""
+        return len(self.config.streams) if self.config.layout == "flat" else 1
+
+    def encode_frames(self, units: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """The tokenizer's unit frames ``[K, T]`` (or ``[T]``) → model ids with a BOS first: ``[K, 1 + T]``, or
+        ``[1, 1 + K·T]`` for a flat layout."""
+        units = torch.as_tensor(np.asarray(units), dtype=torch.long)
+        units = units[None] if units.dim() == 1 else units
+        if self.config.layout == "flat":
+            return self.vocab.encode_units(flatten(units, self._flat_sizes))[None]
+        return encode_frames(self.vocabs, units)
+
+    def decode_frames(self, ids: torch.Tensor) -> torch.Tensor:
+        """Model ids ``[K, n]`` (``[1, n]`` flat) → unit frames ``[K, n']``; frames with a non-unit id, and a flat
+        layout's incomplete last frame, are dropped."""
+        if self.config.layout == "flat":
+            units = self.vocab.ids_to_units(torch.as_tensor(ids)[0])
+            k = len(self._flat_sizes)
+            return unflatten(units[: len(units) - len(units) % k], self._flat_sizes)
+        return decode_frames(self.vocabs, ids)
+
+    def unit_spans(self) -> list[list[tuple[int, int]]]:
+        """The model ids ``[start, end)`` of the speech units that may come next: per token phase of a frame
+        (K phases for a flat layout, whose token ``k`` of a frame is codebook ``k``; 1 otherwise), per stream."""
+        if self.config.layout == "flat":
+            start = self.vocab.unit_offset + np.concatenate([[0], np.cumsum(self._flat_sizes)])
+            return [[(int(start[k]), int(start[k + 1]))] for k in range(len(self._flat_sizes))]
+        return [[(v.unit_offset, v.text_offset) for v in self.vocabs]]
+
+    @property
+    def _flat_sizes(self) -> list[int]:
+        return [s.vocab_size for s in self.config.streams]
+
+    @torch.inference_mode()
+    def step(self, frame: torch.Tensor, choose: Choose, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """Streaming: feed frames ``[B, K, T]`` (``T >= 1``, e.g. a prompt then one frame per call) and
+        return the next frame ``[B, K]``, each stream's id picked by ``choose(k, logits [B, V_k])``.
+
+        Must run inside ``model.streaming(batch_size)``; ``valid`` as in :meth:`forward`.
+        """
+        if not self.is_streaming:
+            raise SpokenLMError("UnitLM.step() runs inside `with model.streaming(batch_size):`")
+        return self.heads.next_frame(self.hidden(frame, valid=valid)[:, -1], choose)
 
     # --- sizes ----------------------------------------------------------------------------
     def num_parameters(self) -> int:
@@ -128,9 +164,7 @@ class UnitLM(nn.Module):
     def flops_per_token(self, seq_len: int) -> float:
         """Training FLOPs per token (forward + backward): 6 × matmul weights + 12·L·T·H·Dh for attention."""
         c = self.config
-        matmul = sum(block.attn.qkv.weight.numel() + block.attn.out.weight.numel() + block.mlp.gate_up.weight.numel()
-                     + block.mlp.down.weight.numel() for block in self.blocks)
-        matmul += sum(head.weight.numel() for head in self.heads)
+        matmul = self.backbone.matmul_weights() + self.heads.matmul_weights()
         return 6.0 * matmul + 12.0 * c.n_layers * seq_len * c.n_heads * c.per_head
 
     # --- checkpoints ----------------------------------------------------------------------
@@ -150,6 +184,7 @@ class UnitLM(nn.Module):
 
     def load_weights(self, state: dict[str, torch.Tensor], source: str) -> None:
         """Load ``state`` (tied heads may be absent); raises naming ``source`` on any mismatch."""
+        state = {f"backbone.{k}" if k.startswith(_BACKBONE_KEYS) else k: v for k, v in state.items()}
         try:
             missing, unexpected = self.load_state_dict(state, strict=False)
         except RuntimeError as err:

@@ -9,15 +9,19 @@ such folder without knowing its type in advance. Making one from a recipe is
 
 from __future__ import annotations
 
+import contextlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from spokenlm.audio.io import resample
 from spokenlm.errors import SpokenLMError
+from spokenlm.layouts.spec import StreamSpec, codebook_streams
 from spokenlm.registry import Registry
 from spokenlm.tokens import Tokens
 
@@ -33,6 +37,8 @@ class SpeechTokenizer(ABC):
         frame_rate: tokens per second (Hz) before deduplication.
         vocab_size: number of ids per stream.
         num_streams: K, parallel streams (1 for semantic units, codebooks for codecs).
+        semantic_codebooks: how many leading streams are semantic (each class declares it: 1 for units and
+            phones, 0 for acoustic codecs and mel tokens, 1 for mixed codecs); the rest are acoustic codebooks.
     """
 
     name: str
@@ -40,11 +46,17 @@ class SpeechTokenizer(ABC):
     frame_rate: float
     vocab_size: int
     num_streams: int = 1
+    semantic_codebooks: int
+
+    @property
+    def streams(self) -> tuple[StreamSpec, ...]:
+        """The specs of the ``num_streams`` streams :meth:`encode` emits (stream ``k`` is codebook ``k``)."""
+        return codebook_streams(self.num_streams, self.vocab_size, self.frame_rate, semantic=self.semantic_codebooks)
 
     def encode(self, wavs: np.ndarray | Sequence[np.ndarray], sr: int) -> list[Tokens]:
         """Tokenize one waveform ``[samples]`` or a batch (list of ``[samples]`` or ``[B, samples]``) at ``sr`` Hz.
 
-        Returns one ``Tokens`` (``ids [K, T]``) per input, in order. Empty or non-finite
+        Returns one ``Tokens`` (``ids [K, T]``, with :attr:`streams`) per input, in order. Empty or non-finite
         waveforms raise :class:`SpokenLMError` naming the batch position.
         """
         if isinstance(wavs, np.ndarray) and wavs.ndim == 1:
@@ -55,7 +67,7 @@ class SpeechTokenizer(ABC):
                 problem = "is empty" if wav.size == 0 else "has NaN or infinite samples"
                 raise SpokenLMError(f"{self.name}: waveform {index} of the batch {problem}")
         batch = [resample(w, sr, self.sample_rate) for w in batch]
-        return self._encode_batch(batch)
+        return [replace(tokens, streams=self.streams) for tokens in self._encode_batch(batch)]
 
     @abstractmethod
     def _encode_batch(self, wavs: list[np.ndarray]) -> list[Tokens]:
@@ -64,6 +76,20 @@ class SpeechTokenizer(ABC):
     def decode(self, tokens: Tokens) -> np.ndarray:
         """Tokens → waveform ``[samples]`` at ``self.sample_rate``; only tokenizers with a decoder have it."""
         raise SpokenLMError(f"tokenizer {self.name!r} has no decoder; use a vocoder (spokenlm.vocoders)")
+
+    def streaming(self, batch_size: int = 1) -> contextlib.AbstractContextManager:
+        """The context in which :meth:`encode_step` / :meth:`decode_step` carry state from call to call,
+        ``batch_size`` independent streams (only causal tokenizers have one)."""
+        raise SpokenLMError(f"tokenizer {self.name!r} is not causal: it cannot encode or decode frame by frame")
+
+    def encode_step(self, wav: torch.Tensor) -> torch.Tensor:
+        """Inside :meth:`streaming`: the next samples ``[B, n · hop]`` at :attr:`sample_rate` → their token ids ``[B, K, n]``
+        (a real-time loop passes one frame, ``hop`` samples)."""
+        raise SpokenLMError(f"tokenizer {self.name!r} is not causal: it cannot encode frame by frame")
+
+    def decode_step(self, ids: torch.Tensor) -> torch.Tensor:
+        """Inside :meth:`streaming`: the next token frames ``[B, K, n]`` → their samples ``[B, n · hop]``."""
+        raise SpokenLMError(f"tokenizer {self.name!r} cannot decode frame by frame")
 
     @property
     def has_decoder(self) -> bool:

@@ -74,6 +74,7 @@ def encode_windowed(tokenizer: SpeechTokenizer, wav: np.ndarray, window_seconds:
         parts[0].frame_rate,
         parts[0].tokenizer,
         np.concatenate(durations) if all(d is not None for d in durations) else None,
+        parts[0].streams,
     )
 
 
@@ -99,7 +100,7 @@ def tokenize_shard(config: TokenizeConfig, shard: int, num_shards: int, done: se
         tokenizer.to(device)
     summary = ShardSummary()
     directory = Path(config.out) / f"shard-{shard:05d}"
-    with ShardWriter(directory, tokenizer.name, tokenizer.frame_rate, tokenizer.vocab_size, tokenizer.num_streams) as writer:
+    with ShardWriter(directory, tokenizer.name, tokenizer.frame_rate, tokenizer.vocab_size, tokenizer.num_streams, tokenizer.streams) as writer:
         for index, cut in enumerate(iter_cuts(config.manifest)):
             if index % num_shards != shard:
                 continue

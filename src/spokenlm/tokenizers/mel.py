@@ -51,7 +51,11 @@ class MelTokenizer(SpeechTokenizer):
         name: stored in every ``Tokens``.
         mel_vocoder: ``"hifigan-universal"`` or ``"griffin-lim"`` (used by :meth:`decode`).
         num_codebooks: residual k-means only: emit the first ``num_codebooks`` codebooks (default all).
+
+    Every stream is acoustic: a residual k-means codebook, or one mel channel's bins.
     """
+
+    semantic_codebooks = 0
 
     def __init__(self, quantizer: MelQuantizer, name: str = "mel", mel_vocoder: str = "hifigan-universal", num_codebooks: int | None = None) -> None:
         if mel_vocoder not in MEL_VOCODERS:

@@ -37,6 +37,7 @@ class PhoneTokenizer(SpeechTokenizer):
     """
 
     num_streams = 1
+    semantic_codebooks = 1
 
     def __init__(self, model: PhoneClassifier, name: str = "phone", dedup: bool = False, phones: Sequence[str] = PHONE_SET) -> None:
         if len(phones) != model.config.num_phones:

@@ -54,6 +54,7 @@ class UnitTokenizer(SpeechTokenizer):
     """
 
     num_streams = 1
+    semantic_codebooks = 1
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from spokenlm.nn.streaming import StreamingModule
+from spokenlm.nn.streaming import BufferState, StreamingModule
 from spokenlm.nn.conv import conv1d
 
 
@@ -64,7 +64,7 @@ class ConvNeXtBlock(nn.Module):
         return x + y.transpose(1, 2)
 
 
-class ISTFTHead(StreamingModule):
+class ISTFTHead(StreamingModule[BufferState]):
     """Features ``[B, D, T]`` → waveform ``[B, 1, T * hop]`` by inverse FFT + overlap-add (state: the spill-over tail)."""
 
     def __init__(self, dim: int, n_fft: int, hop_length: int) -> None:
@@ -79,8 +79,8 @@ class ISTFTHead(StreamingModule):
         envelope = (window**2).reshape(-1, hop_length).sum(0).mean()  # steady-state Σ w² at hop spacing
         self.register_buffer("envelope", envelope, persistent=False)
 
-    def _init_state(self, batch_size: int) -> torch.Tensor:
-        return torch.zeros(batch_size, self.n_fft - self.hop, device=self.window.device)
+    def _init_state(self, batch_size: int) -> BufferState:
+        return BufferState(torch.zeros(batch_size, self.n_fft - self.hop, device=self.window.device))
 
     def frames(self, x: torch.Tensor) -> torch.Tensor:
         """Windowed time-domain frames ``[B, T, n_fft]`` of features ``[B, D, T]``."""
@@ -96,8 +96,9 @@ class ISTFTHead(StreamingModule):
             frames.transpose(1, 2), output_size=(1, total), kernel_size=(1, self.n_fft), stride=(1, self.hop)
         ).reshape(batch, total) if length else x.new_zeros(batch, self.n_fft - self.hop)
         if self.is_streaming:
-            ola = torch.cat([ola[:, : self._state.shape[1]] + self._state, ola[:, self._state.shape[1] :]], dim=1)
-            self._state = ola[:, length * self.hop :]
+            carried = self._state.buffer
+            ola = torch.cat([ola[:, : carried.shape[1]] + carried, ola[:, carried.shape[1] :]], dim=1)
+            self._commit(BufferState(ola[:, length * self.hop :]))
         return (ola[:, : length * self.hop] / self.envelope).unsqueeze(1)
 
 

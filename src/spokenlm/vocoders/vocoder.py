@@ -4,6 +4,8 @@
     wav = vocoder(tokens)                       # [samples] at vocoder.sample_rate Hz
     wav = vocoder(tokens, speaker="george", f0=f0_hz)
     for piece in vocoder.stream(tokens, chunk_frames=10): ...   # causal kinds exactly; unit-mel + HiFi-GAN with look-ahead
+    with vocoder.streaming(batch_size=3):                        # causal kinds, frame by frame, each row its own stream
+        wav = vocoder.decode_step(ids)                           # [B, K, n] frame-level ids → [B, n · hop] samples
 
 Deduplicated tokens are voiced with their ``durations`` when present; with
 ``predict_durations=True`` the duration predictor supplies them instead (for
@@ -12,6 +14,7 @@ LM output, which has one token per run and no durations).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,6 +119,19 @@ class UnitVocoder:
             wav = self.mel_vocoder(self.net.acoustic(ids_m, spk, bins_m))[0]
         return wav.clamp(-1.0, 1.0).numpy().astype(np.float32)
 
+    def streaming(self, batch_size: int = 1) -> contextlib.AbstractContextManager:
+        """The context of :meth:`decode_step`: ``batch_size`` independent streams through a causal vocoder."""
+        if not self.streamable:
+            raise SpokenLMError(f"a {self.config.kind} vocoder has non-causal layers: it cannot decode frame by frame")
+        return self.net.streaming(batch_size)
+
+    @torch.inference_mode()
+    def decode_step(self, ids: torch.Tensor, speaker: torch.Tensor | None = None, f0_bins: torch.Tensor | None = None) -> torch.Tensor:
+        """Inside :meth:`streaming`: the next token frames ``[B, K, n]`` (frame level, at the vocoder's token rate)
+        → samples ``[B, n · hop]`` (not clamped); ``speaker`` ``[B]`` rows or ``[B, 256]`` d-vectors (:meth:`speaker_tensor`),
+        ``f0_bins`` ``[B, n]`` (:meth:`f0_bins`)."""
+        return self.net.acoustic(torch.as_tensor(ids, dtype=torch.long), speaker, f0_bins)[:, 0]
+
     @property
     def lookahead_streamable(self) -> bool:
         """Whether :meth:`stream` works with bounded look-ahead (non-causal unit→mel + HiFi-GAN, all local)."""
@@ -147,10 +163,10 @@ class UnitVocoder:
         if self.lookahead_streamable:
             yield from self._stream_with_lookahead(ids, spk, bins, chunk_frames, lookahead)
             return
-        with self.net.streaming(batch_size=1):
+        with self.streaming(1):
             for start in range(0, ids.shape[-1], chunk_frames):
                 chunk_bins = None if bins is None else bins[:, start : start + chunk_frames]
-                yield self.net.acoustic(ids[..., start : start + chunk_frames], spk, chunk_bins)[0, 0].numpy().astype(np.float32)
+                yield self.decode_step(ids[..., start : start + chunk_frames], spk, chunk_bins)[0].numpy().astype(np.float32)
 
     def _stream_with_lookahead(
         self, ids: torch.Tensor, spk: torch.Tensor | None, bins: torch.Tensor | None, chunk_frames: int, lookahead: int

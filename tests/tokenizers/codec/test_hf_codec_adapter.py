@@ -69,6 +69,7 @@ def test_hf_codec_tokens_have_the_model_rate_and_decode_like_the_model(hf_folder
     tokens = tokenizer.encode(speech, 16000)[0]
     assert tokens.ids.shape == (codebooks, int(np.ceil(len(speech) / 16000 * frame_rate)))
     assert tokens.frame_rate == frame_rate and tokens.ids.min() >= 0 and tokens.ids.max() < 64
+    assert [s.role for s in tokens.streams] == ["semantic" if family == "mimi" and k == 0 else "acoustic" for k in range(codebooks)]
     audio = tokenizer.decode(tokens)
     assert audio.ndim == 1 and abs(len(audio) - len(speech)) <= 16000 / frame_rate and np.isfinite(audio).all()
 

@@ -28,7 +28,8 @@ from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
 from spokenlm.encoders.hf_models import HF_MODEL_DIR, load_local_model
 from spokenlm.tokens import Tokens
 
-FAMILIES = ("encodec", "dac", "mimi")
+SEMANTIC_CODEBOOKS = {"encodec": 0, "dac": 0, "mimi": 1}  # Mimi's first codebook is distilled from WavLM
+FAMILIES = tuple(SEMANTIC_CODEBOOKS)
 
 
 def _encode(model: Any, wav: torch.Tensor) -> torch.Tensor:
@@ -86,6 +87,7 @@ class HFCodecTokenizer(SpeechTokenizer):
         self.model = model.eval()
         self.name = name
         self.family = config.model_type
+        self.semantic_codebooks = SEMANTIC_CODEBOOKS[self.family]
         self.sample_rate = int(config.sampling_rate)
         self.frame_rate = _frame_rate(config)
         self.vocab_size = int(config.codebook_size)

@@ -41,6 +41,8 @@ class SnacTokenizer(SpeechTokenizer):
         name: stored in every ``Tokens``.
     """
 
+    semantic_codebooks = 0
+
     def __init__(self, model: Any, snac_config: dict[str, Any], name: str = "snac") -> None:
         self.model = model.eval()
         self.snac_config = dict(snac_config)

@@ -2,12 +2,15 @@
 
 Tokens are the RVQ codes, ``ids [K, T]`` at ``sample_rate / hop`` Hz; ``decode``
 turns any number of leading codebooks back into a waveform. Both tokenizers
-encode and decode offline or by chunks (:meth:`CodecTokenizer.stream_encode`,
+encode and decode offline, or frame by frame inside ``streaming(batch_size)``
+(:meth:`CodecTokenizer.encode_step`, :meth:`CodecTokenizer.decode_step`; each batch
+row an independent stream), or by chunks of one stream (:meth:`CodecTokenizer.stream_encode`,
 :meth:`CodecTokenizer.stream_decode`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ class CodecTokenizer(SpeechTokenizer):
     """
 
     type_name = "codec"
+    semantic_codebooks = 0
 
     def __init__(self, model: CodecModel, name: str = "codec", num_codebooks: int | None = None) -> None:
         self.model = model.eval()
@@ -76,34 +80,49 @@ class CodecTokenizer(SpeechTokenizer):
         tokens = tokens.expanded()
         if tokens.num_streams > self.config.num_codebooks:
             raise SpokenLMError(f"{self.name}: tokens have {tokens.num_streams} streams, the codec has {self.config.num_codebooks} codebooks")
-        if len(tokens) and (tokens.ids.min() < 0 or tokens.ids.max() >= self.vocab_size):
+        return self._device_ids(torch.from_numpy(tokens.ids)[None])
+
+    def _device_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        """Codes ``[B, k, T]`` on the model's device, checked to lie in the codebooks."""
+        ids = torch.as_tensor(ids, dtype=torch.long, device=next(self.model.parameters()).device)
+        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.vocab_size):
             raise SpokenLMError(f"{self.name}: token ids must lie in 0..{self.vocab_size - 1}")
-        device = next(self.model.parameters()).device
-        return torch.from_numpy(tokens.ids).to(device)[None]
+        return ids
 
     @torch.no_grad()
     def decode(self, tokens: Tokens) -> np.ndarray:
         """Waveform ``[T * hop]`` at :attr:`sample_rate` from ``tokens`` (``ids [k, T]``, any k ≤ K leading codebooks)."""
         return self.model.decode(self._codes(tokens))[0, 0].cpu().numpy()
 
+    def streaming(self, batch_size: int = 1) -> contextlib.AbstractContextManager:
+        """Frame-by-frame encoding and decoding of ``batch_size`` independent streams (the codec is causal)."""
+        return self.model.streaming(batch_size)
+
     @torch.no_grad()
+    def encode_step(self, wav: torch.Tensor) -> torch.Tensor:
+        """Inside :meth:`streaming`: samples ``[B, n · hop]`` → codes ``[B, k, n]`` of the frames they complete."""
+        device = next(self.model.parameters()).device
+        return self.model.encode(torch.as_tensor(wav, dtype=torch.float32, device=device)[:, None], self.num_streams)
+
+    @torch.no_grad()
+    def decode_step(self, ids: torch.Tensor) -> torch.Tensor:
+        """Inside :meth:`streaming`: codes ``[B, k, n]`` (any k ≤ K leading codebooks) → samples ``[B, n · hop]``."""
+        return self.model.decode(self._device_ids(ids))[:, 0]
+
     def stream_encode(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Encode successive waveform chunks ``[samples]`` (at :attr:`sample_rate`); yields the ids ``[k, t]`` ready after each.
 
         Concatenating the yields gives the offline codes of the whole signal's complete frames.
         """
-        device = next(self.model.parameters()).device
-        with self.model.streaming(batch_size=1):
+        with self.streaming(1):
             for chunk in chunks:
-                wav = torch.as_tensor(np.asarray(chunk, dtype=np.float32), device=device)[None, None]
-                yield self.model.encode(wav, self.num_streams)[0].cpu().numpy()
+                yield self.encode_step(torch.from_numpy(np.asarray(chunk, dtype=np.float32))[None])[0].cpu().numpy()
 
-    @torch.no_grad()
     def stream_decode(self, id_chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Decode successive id chunks ``[k, t]``; yields ``[t * hop]`` samples for each, equal to offline decoding."""
-        with self.model.streaming(batch_size=1):
+        with self.streaming(1):
             for ids in id_chunks:
-                yield self.model.decode(self._codes(Tokens(ids, self.frame_rate, self.name)))[0, 0].cpu().numpy()
+                yield self.decode_step(torch.from_numpy(np.asarray(ids))[None])[0].cpu().numpy()
 
     def _extra_config(self) -> dict[str, Any]:
         return {}
@@ -138,6 +157,7 @@ class MixedTokenizer(CodecTokenizer):
     """
 
     type_name = "mixed"
+    semantic_codebooks = 1
 
     def __init__(self, model: CodecModel, name: str = "mixed", num_codebooks: int | None = None, teacher: dict[str, Any] | None = None) -> None:
         if model.config.semantic_dim <= 0:
