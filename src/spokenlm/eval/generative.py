@@ -67,7 +67,7 @@ class UnitLMContinuer:
         ids = [model.encode_frames(p) for p in prompts]
         eos = None if self.stop_at_eos else -1
         new = sample(model, ids, max_units * model.tokens_per_frame, temperature=temperature, seed=seed, eos_id=eos, units_only=True)
-        frames = [model.decode_frames(n if n.dim() == 2 else n[None]).numpy() for n in new]
+        frames = [model.decode_frames(n).numpy() for n in new]
         return [f if p.ndim == 2 else f[0] for f, p in zip(frames, prompts)]
 
 

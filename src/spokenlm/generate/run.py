@@ -54,7 +54,7 @@ def generate_to_dir(config: GenerateConfig) -> int:
                              config.temperature, config.top_k, config.top_p, seed=config.seed + start, units_only=True,
                              compile=config.compile, streams=config.streams or None)
             for (item_id, _), prompt, out in zip(chunk, units, outputs):
-                continuation = model.decode_frames(out if out.dim() == 2 else out[None]).numpy()
+                continuation = model.decode_frames(out).numpy()
                 listed = continuation[0] if prompt.ndim == 1 else continuation
                 lines.append(json.dumps({"id": item_id, "prompt": prompt.tolist(), "continuation": listed.tolist()}))
                 if item_id not in writer:

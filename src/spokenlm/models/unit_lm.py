@@ -125,10 +125,13 @@ class UnitLM(StreamingModule):
         return encode_frames(self.vocabs, units)
 
     def decode_frames(self, ids: torch.Tensor) -> torch.Tensor:
-        """Model ids ``[K, n]`` (``[1, n]`` flat) → unit frames ``[K, n']``; frames with a non-unit id, and a flat
-        layout's incomplete last frame, are dropped."""
+        """Model ids ``[K, n]`` (``[n]`` or ``[1, n]`` for one model stream, as :func:`~spokenlm.generate.sample`
+        returns them) → unit frames ``[K, n']``; frames with a non-unit id, and a flat layout's incomplete last
+        frame, are dropped."""
+        ids = torch.as_tensor(ids)
+        ids = ids[None] if ids.dim() == 1 else ids
         if self.config.layout == "flat":
-            units = self.vocab.ids_to_units(torch.as_tensor(ids)[0])
+            units = self.vocab.ids_to_units(ids[0])
             k = len(self._flat_sizes)
             return unflatten(units[: len(units) - len(units) % k], self._flat_sizes)
         return decode_frames(self.vocabs, ids)

@@ -150,7 +150,7 @@ def test_multi_stream_shapes_learn_real_codec_tokens_and_score_and_generate(code
     totals, counts = unit_log_likelihood(model, [held_out, held_out[:, ::-1].copy()])
     assert counts.tolist() == [held_out.size] * 2 and bool(torch.isfinite(totals).all())
     new = sample(model, [model.encode_frames(held_out[:, :10])], 6 * model.tokens_per_frame, temperature=0, eos_id=-1, units_only=True)[0]
-    frames = model.decode_frames(new if new.dim() == 2 else new[None])
+    frames = model.decode_frames(new)
     assert frames.shape == (4, 6) and int(frames.min()) >= 0 and int(frames.max()) < 64
     per_stream = [] if "data.flatten=true" in shape else ["streams=[{temperature: 0}, {temperature: 0.5}, {top_k: 3}, {}]"]
     result = CliRunner().invoke(app, ["generate", f"model={tmp_path / 'run' / 'model'}", f"prompts={corpus}", f"out_dir={tmp_path / 'gen'}",

@@ -121,7 +121,7 @@ class LMTask(Task):
     def __init__(self, config: LMTrainConfig) -> None:
         super().__init__()
         self.config = config
-        self._counted: tuple[int, torch.Tensor] = (-1, torch.zeros(0))
+        self._step_batch: tuple[int, torch.Tensor, torch.Tensor, torch.Tensor] = (-1, torch.zeros(0), torch.zeros(0), torch.zeros(0))
         if config.data.num_streams and not config.data.flatten:
             self.metric_names = [f"loss_{k}" for k in range(config.data.num_streams)]
 
@@ -204,12 +204,14 @@ class LMTask(Task):
         the step's global batch (:func:`target_weights`): dividing summed losses by it makes the mean over
         micro-batches and ranks the step's token-level mean however the padding falls."""
         size = self.config.optim.batch_size
-        ids, segments = self.train_data.batch([step * size + p for p in positions])
-        if self._counted[0] != step:
-            everything, _ = self.train_data.batch(range(step * size, (step + 1) * size)) if len(positions) < size else (ids, None)
-            totals = target_weights(everything, self.config.model.token_weights).sum(dim=(0, 2))
-            self._counted = (step, totals.double() * len(positions) / size)
-        return ids.to(self.ctx.device), segments.to(self.ctx.device), self._counted[1].to(self.ctx.device)
+        if self._step_batch[0] != step:  # the step's global batch, read once for all its micro-batches
+            ids, segments = self.train_data.batch(range(step * size, (step + 1) * size))
+            totals = target_weights(ids, self.config.model.token_weights).sum(dim=(0, 2)).double()
+            self._step_batch = (step, ids, segments, totals)
+        _, ids, segments, totals = self._step_batch
+        rows = torch.tensor(positions)
+        device = self.ctx.device
+        return ids[rows].to(device), segments[rows].to(device), (totals * len(positions) / size).to(device)
 
     def _loss(self, ids: torch.Tensor, segments: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with self.ctx.autocast():
