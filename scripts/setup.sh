@@ -11,7 +11,7 @@ if command -v apt-get >/dev/null; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
     espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts \
-    sox libsndfile1 libtcmalloc-minimal4 chromium >/dev/null
+    sox libsndfile1 libtcmalloc-minimal4 chromium gcc python3-dev >/dev/null  # gcc: zerospeech-libriabx2 builds its DTW
 fi
 
 PYTHON=${PYTHON:-python3}

@@ -31,6 +31,9 @@ def test_dtw_hand_worked():
     y = np.array([[1.0, 0.0], [0.0, 1.0]])
     # path (0,0) → (0,1): costs 0 and 1/2 (90° / 180°), length 2
     assert dtw_distances([(x, y)], "angular")[0] == pytest.approx(0.25)
+    # an all-zero frame is at distance 1 from any other frame and 0 from another all-zero frame (ZeroSpeech's rule)
+    zero = np.zeros((1, 2))
+    np.testing.assert_allclose(dtw_distances([(zero, x), (zero, zero), (np.vstack([zero, x]), x)], "angular"), [1.0, 0.0, 0.5])
     units = dtw_distances([(np.array([1, 1, 2]), np.array([1, 2])), (np.array([3]), np.array([1, 2]))], "hamming")
     np.testing.assert_allclose(units, [0.0, 1.0])
 
@@ -58,7 +61,8 @@ def _toy_corpus(swap_second_speaker: bool):
 def test_abx_toy_geometry():
     alignments, speakers, features, units = _toy_corpus(swap_second_speaker=False)
     items = abx_items(alignments, speakers, 100.0, {u: len(f) for u, f in features.items()})
-    assert len(items) == 6 * 6 and {i.end - i.start for i in items} == {3}
+    # 3 frames per phone, of which ZeroSpeech's item end (floor(f·off − 0.5)) keeps the first 2
+    assert len(items) == 6 * 6 and {i.end - i.start for i in items} == {2}
     within = abx_error(items, features, "within", "angular", AbxConfig(use_context=False))
     across = abx_error(items, features, "across", "angular", AbxConfig(use_context=False))
     assert within.error == 0.0 and across.error == 0.0

@@ -11,8 +11,18 @@ error when X is closer to B than to A (a tie counts half).
 Distances are DTW between the two items' frames, with the frame distance
 averaged along the best path: the angle between feature vectors divided by π
 (``"angular"``, for features ``[T, D]``) or 0/1 mismatch (``"hamming"``, for unit
-ids ``[T]``). Errors are averaged per (A phone, B phone, context, speakers) cell,
-then over contexts, then over speakers, then over phone pairs.
+ids ``[T]``). Errors are averaged per (A phone, B phone, context, A speaker, X
+speaker) cell, then over the (context, X speaker) cells of each A speaker, then
+over A speakers, then over phone pairs.
+
+This is the definition of ZeroSpeech's ``zerospeech-libriabx2`` (``eval_ABX``, with
+and without context): its item frames (:func:`abx_items`), its zero-vector
+convention, its triplets and its averaging; ``tests/eval/test_abx_reference.py``
+checks that both give the same errors on the same features and items. Two things
+differ on purpose: distances are computed in float64 (the reference uses float32,
+which can flip near-ties), and groups larger than ``max_items`` are sampled once,
+with numpy (the reference redraws its sample with Python's ``random`` each time a
+group is used), so the two agree exactly only when no group is sampled.
 """
 
 from __future__ import annotations
@@ -67,11 +77,6 @@ class AbxResult:
     triplets: int
 
 
-def _frame_index(time: float, frame_rate: float) -> int:
-    """First frame whose centre ``(t + 0.5) / frame_rate`` is at or after ``time`` seconds."""
-    return max(0, math.ceil(time * frame_rate - 0.5 - 1e-9))
-
-
 def abx_items(
     alignments: Mapping[str, Sequence[PhoneSegment]],
     speakers: Mapping[str, str],
@@ -80,8 +85,14 @@ def abx_items(
 ) -> list[AbxItem]:
     """Items for every non-silence phone with a neighbour on both sides, over frames at ``frame_rate`` Hz.
 
-    ``alignments``, ``speakers`` and ``num_frames`` are keyed by utterance id; phones
-    covering no frame centre (shorter than one frame) are skipped.
+    ``alignments``, ``speakers`` and ``num_frames`` are keyed by utterance id. A phone
+    ``[on, off]`` seconds covers frames ``[ceil(f·on − 0.5), floor(f·off − 0.5))`` at
+    ``f = frame_rate``: the first frame is the first whose centre ``(t + 0.5) / f`` is at
+    or after ``on``; the end is libri-light's ``floor``, which leaves out the last frame
+    whose centre is before ``off`` unless ``f·off − 0.5`` is a whole number (e.g.
+    [0.03, 0.06] s at 100 Hz is frames 3 and 4). Phones that cover no frame this way
+    are skipped. A boundary exactly on a frame centre turns on the last bit of its time,
+    as in the reference, so comparisons need the same float times (``repr``, not rounded).
     """
     items = []
     for utterance, segments in alignments.items():
@@ -89,8 +100,8 @@ def abx_items(
             segment = segments[index]
             if segment.phone == SILENCE:
                 continue
-            start = _frame_index(segment.start, frame_rate)
-            end = min(_frame_index(segment.end, frame_rate), num_frames[utterance])
+            start = max(0, math.ceil(frame_rate * segment.start - 0.5))
+            end = min(math.floor(frame_rate * segment.end - 0.5), num_frames[utterance])
             if end > start:
                 context = (segments[index - 1].phone, segments[index + 1].phone)
                 items.append(AbxItem(utterance, speakers[utterance], segment.phone, context, start, end))
@@ -98,12 +109,19 @@ def abx_items(
 
 
 def _frame_costs(x: np.ndarray, y: np.ndarray, distance: Distance) -> np.ndarray:
-    """Frame distance matrix ``[len(x), len(y)]``."""
+    """Frame distance matrix ``[len(x), len(y)]``.
+
+    ``"angular"`` puts an all-zero frame at distance 1 from every other frame and 0 from
+    another all-zero frame (the reference's ``normalize_with_singularity``).
+    """
     if distance == "hamming":
         return (x[:, None] != y[None, :]).astype(np.float64)
-    xn = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    yn = y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
-    return np.arccos(np.clip(xn @ yn.T, -1.0, 1.0)) / np.pi
+    x_norm = np.linalg.norm(x, axis=1, keepdims=True)
+    y_norm = np.linalg.norm(y, axis=1, keepdims=True)
+    x_zero, y_zero = x_norm == 0, y_norm == 0
+    cosines = (x / np.where(x_zero, 1.0, x_norm)) @ (y / np.where(y_zero, 1.0, y_norm)).T
+    costs = np.arccos(np.clip(cosines, -1.0, 1.0)) / np.pi
+    return np.where(x_zero | y_zero.T, np.where(x_zero & y_zero.T, 0.0, 1.0), costs)
 
 
 def dtw_distances(pairs: Sequence[tuple[np.ndarray, np.ndarray]], distance: Distance, chunk: int = 512) -> np.ndarray:
@@ -203,11 +221,11 @@ def abx_error(
     segments = [(frames[items[i].utterance][items[i].start : items[i].end], frames[items[j].utterance][items[j].start : items[j].end])
                 for i, j in pair_index]
     distances = dtw_distances(segments, distance)
-    by_cell: dict[tuple, dict[tuple, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for (phone_a, phone_b, speaker_ab, speaker_x, _context), triplets in cells:
+    by_cell: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for (phone_a, phone_b, speaker_ab, _speaker_x, _context), triplets in cells:
         d_ax = distances[[pair_index[(a, x)] for a, _, x in triplets]]
         d_bx = distances[[pair_index[(b, x)] for _, b, x in triplets]]
         score = float(np.mean((d_ax > d_bx) + 0.5 * (d_ax == d_bx)))
-        by_cell[(phone_a, phone_b)][(speaker_ab, speaker_x)].append(score)
-    pair_errors = [np.mean([np.mean(contexts) for contexts in by_speakers.values()]) for by_speakers in by_cell.values()]
+        by_cell[(phone_a, phone_b)][speaker_ab].append(score)
+    pair_errors = [np.mean([np.mean(cells_of) for cells_of in by_speaker.values()]) for by_speaker in by_cell.values()]
     return AbxResult(error=float(np.mean(pair_errors)), cells=len(cells), triplets=sum(len(t) for _, t in cells))
