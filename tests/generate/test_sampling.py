@@ -105,10 +105,11 @@ def test_log_likelihood_rejects_sequences_longer_than_the_model() -> None:
         log_likelihood(model, [np.arange(9) % 10 + 5])
 
 
-def streams_model(head: str = "linear", delays=(0, 1, 2)) -> UnitLM:
+def streams_model(head: str = "linear", delays=(0, 1, 2), per_step: bool = False) -> UnitLM:
     torch.manual_seed(0)
     specs = [StreamSpec("acoustic", size, 50.0, codebook=k, delay=d) for k, (size, d) in enumerate(zip((12, 9, 7), delays))]
-    extra = {"head": "depth", "tie_embeddings": False, "depth": DepthConfig(dim=16, layers=2, heads=2)} if head == "depth" else {}
+    depth = DepthConfig(dim=16, layers=2, heads=2, weights_per_step=per_step)
+    extra = {"head": "depth", "tie_embeddings": False, "depth": depth} if head == "depth" else {}
     return UnitLM(UnitLMConfig(streams=specs, dim=32, n_layers=2, n_heads=4, max_seq_len=64, **extra)).eval()
 
 
@@ -131,8 +132,9 @@ def test_delayed_greedy_generation_equals_argmax_of_full_forward():
     assert out.shape == (3, 4)
 
 
-def test_depth_head_greedy_step_equals_teacher_forced_forward():
-    model = streams_model("depth", delays=(0, 0, 0))
+@pytest.mark.parametrize("per_step", [False, True], ids=["shared", "weights-per-step"])
+def test_depth_head_greedy_step_equals_teacher_forced_forward(per_step):
+    model = streams_model("depth", delays=(0, 0, 0), per_step=per_step)
     prompt = encode_frames(model.vocabs, torch.tensor([[1, 4, 4], [0, 3, 8], [6, 5, 4]]))[None]
     with model.streaming(1):
         frame = model.step(prompt, lambda k, logits: logits.argmax(-1))[0]

@@ -126,3 +126,25 @@ def test_streaming_rotary_table_equals_the_angles_computed_per_position() -> Non
         for rows in (positions[:, :2], positions[:1], positions):
             for looked_up, computed in zip(model.rotary(rows), rotary_tables(rows, model.config.per_head, model.config.rope_theta)):
                 torch.testing.assert_close(looked_up, computed, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("mlp", ["swiglu", "gelu"])
+def test_weights_per_step_give_each_position_its_own_projections(mlp) -> None:
+    model = make(weights_per_step=6, mlp=mlp, qkv_bias=mlp == "gelu")
+    x = torch.randn(2, 6, 32)
+    with torch.no_grad():
+        before = model(x)
+        with model.streaming(2):
+            stepped = torch.cat([model(x[:, t : t + 1]) for t in range(6)], dim=1)
+        assert torch.allclose(stepped, before, atol=1e-5)  # streaming picks the same set per position
+        for block in model.blocks:  # new weights for position 3 only
+            for layer in (block.attn.qkv, block.attn.out, *block.mlp.children()):
+                if hasattr(layer, "weight") and layer.weight.dim() == 3:
+                    layer.weight[3].normal_()
+        after = model(x)
+    assert torch.equal(after[:, :3], before[:, :3]) and not torch.allclose(after[:, 3], before[:, 3])
+    assert model.matmul_weights() == make(mlp=mlp, qkv_bias=mlp == "gelu").matmul_weights()  # one set per frame
+    with pytest.raises(SpokenLMError, match="weights_per_step=6"):
+        model(torch.randn(1, 7, 32))
+    with pytest.raises(Exception, match="weights_per_step=4"):
+        make(weights_per_step=4)  # its streaming context (6) reaches positions without weights

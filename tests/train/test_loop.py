@@ -120,18 +120,27 @@ def records(out: Path, task: str) -> list[dict]:
     return [{k: v for k, v in row.items() if not TIMING.match(k)} for row in rows]
 
 
+def start(argv: list[str], launcher: list[str] | None = None, output: int = subprocess.PIPE) -> subprocess.Popen:
+    return subprocess.Popen([*(launcher or [sys.executable]), "-m", "spokenlm", *argv], cwd=REPO, env=env(), stdout=output,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def finish(process: subprocess.Popen) -> None:
+    output, _ = process.communicate()
+    assert process.returncode == 0, output[-3000:]
+
+
 def run(argv: list[str], launcher: list[str] | None = None) -> None:
-    result = subprocess.run([*(launcher or [sys.executable]), "-m", "spokenlm", *argv], cwd=REPO, env=env(), capture_output=True, text=True)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    finish(start(argv, launcher))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", sorted(TASKS))
 def test_sigkill_and_resume_reproduce_every_logged_value(task: str, work: Path, tmp_path: Path) -> None:
     reference, killed = tmp_path / "reference", tmp_path / "killed"
-    run(command(task, work, reference))
+    uninterrupted = start(command(task, work, reference))  # one thread each: the reference runs beside the killed run
     argv = command(task, work, killed)
-    process = subprocess.Popen([sys.executable, "-m", "spokenlm", *argv], cwd=REPO, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start(argv, output=subprocess.DEVNULL)
     latest = killed / TASKS[task][1] / "checkpoints" / "latest"
     deadline = time.time() + 300
     while time.time() < deadline and process.poll() is None:
@@ -142,6 +151,7 @@ def test_sigkill_and_resume_reproduce_every_logged_value(task: str, work: Path, 
         time.sleep(0.002)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    finish(uninterrupted)
     run(argv)
     ours, theirs = records(killed, task), records(reference, task)
     assert [r["step"] for r in ours] == [r["step"] for r in theirs] and ours[-1]["step"] == STEPS

@@ -17,12 +17,15 @@ class DepthConfig:
 
     Attributes:
         dim / layers / heads / ffn_dim: its width, depth, heads and feed-forward width (default 8/3·dim).
+        weights_per_step: separate attention and feed-forward weights for each stream's step (Moshi's
+            ``depformer_weights_per_step``); False: one set shared by all K steps.
     """
 
     dim: int = 128
     layers: int = 2
     heads: int = 4
     ffn_dim: int | None = None
+    weights_per_step: bool = False
 
 
 @dataclass

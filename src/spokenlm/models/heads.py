@@ -12,6 +12,8 @@ hidden state of the last frame ``[B, D]`` into the next frame ``[B, K]`` by aski
   own) and the frame's tokens of streams ``< k``, so codebooks are predicted one after
   another. In training the targets are fed (teacher forcing); when generating it
   streams through its own context once per frame (a detached streaming child).
+  With ``depth.weights_per_step`` each step k has attention and feed-forward weights
+  of its own, as Moshi's Depformer.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class DepthHead(nn.Module):
         self.embeddings = nn.ModuleList(nn.Embedding(vocab.size, d.dim) for vocab in vocabs[:-1])
         self.transformer = Transformer(TransformerConfig(
             dim=d.dim, layers=d.layers, heads=d.heads, ffn_dim=d.ffn_dim, norm_eps=config.norm_eps,
-            context=len(vocabs), dropout=config.dropout,
+            context=len(vocabs), dropout=config.dropout, weights_per_step=len(vocabs) if d.weights_per_step else 0,
         )).detach_streaming()
         self.outputs = nn.ModuleList(nn.Linear(d.dim, vocab.size, bias=False) for vocab in vocabs)
 

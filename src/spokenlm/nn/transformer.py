@@ -52,6 +52,9 @@ class TransformerConfig:
         final_norm: a norm after the last block.
         dropout: residual dropout in training; attention_dropout: of the attention probabilities;
             ffn_dropout: of the feed-forward's hidden activations (``gelu`` only; as ``nn.TransformerEncoderLayer``).
+        weights_per_step: N > 0 gives every position ``0..N-1`` projections of its own (attention and feed-forward
+            weights; norms stay shared), as Moshi's Depformer has one set per codebook; positions must stay below N.
+            0: one set for all positions.
     """
 
     dim: int = 256
@@ -75,6 +78,7 @@ class TransformerConfig:
     dropout: float = 0.0
     attention_dropout: float = 0.0
     ffn_dropout: float = 0.0
+    weights_per_step: int = 0
 
     def __post_init__(self) -> None:
         if self.head_dim is None and self.dim % self.heads:
@@ -85,6 +89,9 @@ class TransformerConfig:
             raise ConfigError(f"rotary embeddings need an even head width, got {self.per_head}")
         if self.window is not None and self.window < 1:
             raise ConfigError(f"transformer window must be >= 1 frame, got {self.window}")
+        if self.weights_per_step and self.stream_context > self.weights_per_step:
+            raise ConfigError(f"weights_per_step={self.weights_per_step} needs a streaming context of at most as many "
+                              f"positions, got {self.stream_context}")
 
     @property
     def n_kv_heads(self) -> int:
@@ -104,6 +111,41 @@ class TransformerConfig:
     def stream_context(self) -> int:
         """W: frames a streaming row keeps (the window, or the context of a model without one)."""
         return self.window or self.context
+
+
+class Projection(nn.Linear):
+    """``nn.Linear`` that takes (and ignores) the positions of its input: ``x [B, T, in]`` → ``[B, T, out]``."""
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+
+class StepProjection(nn.Module):
+    """A linear projection per position: ``weight [N, out, in]`` (``bias [N, out]``); ``x [B, T, in]`` at positions
+    ``[T]`` or ``[B, T]`` (each in ``0..N-1``; negative ones, frames not stored, use set 0) → ``[B, T, out]``."""
+
+    def __init__(self, steps: int, in_features: int, out_features: int, bias: bool) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(steps, out_features, in_features))
+        self.bias = nn.Parameter(torch.zeros(steps, out_features)) if bias else None
+        nn.init.normal_(self.weight, std=in_features**-0.5)
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        if positions is None:
+            raise SpokenLMError("a per-step projection needs the positions of its input")
+        if int(positions.max()) >= self.weight.shape[0]:
+            raise SpokenLMError(f"position {int(positions.max())} has no weights (weights_per_step={self.weight.shape[0]})")
+        steps = positions.clamp(min=0)
+        weight = self.weight[steps]  # [T or B×T, out, in]
+        y = torch.einsum("bti,toi->bto" if steps.dim() == 1 else "bti,btoi->bto", x, weight)
+        return y if self.bias is None else y + self.bias[steps]
+
+
+def projection(config: TransformerConfig, in_features: int, out_features: int, bias: bool) -> nn.Module:
+    """The transformer's linear layers: one :class:`Projection`, or a :class:`StepProjection` per ``weights_per_step``."""
+    if config.weights_per_step:
+        return StepProjection(config.weights_per_step, in_features, out_features, bias)
+    return Projection(in_features, out_features, bias=bias)
 
 
 @NORMS.register("rms")
@@ -134,12 +176,12 @@ class SwiGLU(nn.Module):
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()
         self.hidden = config.hidden
-        self.gate_up = nn.Linear(config.dim, 2 * self.hidden, bias=False)
-        self.down = nn.Linear(self.hidden, config.dim, bias=False)
+        self.gate_up = projection(config, config.dim, 2 * self.hidden, bias=False)
+        self.down = projection(config, self.hidden, config.dim, bias=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = self.gate_up(x).split(self.hidden, dim=-1)
-        return self.down(F.silu(gate) * up)
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        gate, up = self.gate_up(x, positions).split(self.hidden, dim=-1)
+        return self.down(F.silu(gate) * up, positions)
 
 
 @MLPS.register("gelu")
@@ -148,12 +190,12 @@ class GeluMLP(nn.Module):
 
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(config.dim, config.hidden)
+        self.fc1 = projection(config, config.dim, config.hidden, bias=True)
         self.dropout = nn.Dropout(config.ffn_dropout)
-        self.fc2 = nn.Linear(config.hidden, config.dim)
+        self.fc2 = projection(config, config.hidden, config.dim, bias=True)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.dropout(F.gelu(self.fc1(x))))
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        return self.fc2(self.dropout(F.gelu(self.fc1(x, positions))), positions)
 
 
 def rotary_tables(positions: torch.Tensor, head_dim: int, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -208,8 +250,8 @@ class Attention(StreamingModule[KVState]):
         super().__init__()
         self.config = config
         self.n_heads, self.n_kv_heads, self.head_dim = config.heads, config.n_kv_heads, config.per_head
-        self.qkv = nn.Linear(config.dim, (self.n_heads + 2 * self.n_kv_heads) * self.head_dim, bias=config.qkv_bias)
-        self.out = nn.Linear(self.n_heads * self.head_dim, config.dim, bias=config.out_bias)
+        self.qkv = projection(config, config.dim, (self.n_heads + 2 * self.n_kv_heads) * self.head_dim, config.qkv_bias)
+        self.out = projection(config, self.n_heads * self.head_dim, config.dim, config.out_bias)
         self._used = 0  # slots [0, _used) of the ring may hold keys: attention skips the rest
 
     def _init_state(self, batch_size: int) -> KVState:
@@ -234,15 +276,23 @@ class Attention(StreamingModule[KVState]):
         store, which only ``dense=False`` allows) → ``[B, T, D]``. ``rotary``: the (cos, sin) of the positions;
         ``mask`` (offline only) bool ``[B or 1, 1, T, T]``, True = may attend, combined with the causal/window rule."""
         b, t, _ = x.shape
-        qkv = self.qkv(x).view(b, t, self.n_heads + 2 * self.n_kv_heads, self.head_dim).transpose(1, 2)
+        qkv = self.qkv(x, positions).view(b, t, self.n_heads + 2 * self.n_kv_heads, self.head_dim).transpose(1, 2)
         qk, v = qkv.split([self.n_heads + self.n_kv_heads, self.n_kv_heads], dim=1)
         if rotary is not None:
             qk = apply_rotary(qk, *rotary)  # queries and keys rotated in one pass
         q, k = qk.split([self.n_heads, self.n_kv_heads], dim=1)
-        if self.is_streaming:
-            if t == 1 and dense and self.exec_mask is None:
-                return self._step_in_place(q, k, v, positions)
-            return self._stream(q, k, v, positions)
+        if not self.is_streaming:
+            y = self._offline(q, k, v, positions, mask)
+        elif t == 1 and dense and self.exec_mask is None:
+            y = self._step_in_place(q, k, v, positions)
+        else:
+            y = self._stream(q, k, v, positions)
+        return self.out(y, positions)
+
+    def _offline(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, positions: torch.Tensor,
+                 mask: torch.Tensor | None) -> torch.Tensor:
+        """Attention of the whole sequence with the causal/window rule and ``mask`` (see :meth:`forward`)."""
+        t = q.shape[2]
         c = self.config
         if c.window is None and mask is None:
             return self._attend(q, k, v, None, causal=c.causal and t > 1)
@@ -251,16 +301,16 @@ class Attention(StreamingModule[KVState]):
             rule = window_mask(frames, frames, c.causal, c.window)[:, None]
             mask = rule if mask is None else mask & rule
         elif c.causal:
-            mask = mask & torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
+            mask = mask & torch.ones(t, t, dtype=torch.bool, device=q.device).tril()
         return self._attend(q, k, v, mask, causal=False)
 
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, causal: bool) -> torch.Tensor:
-        """Attention of q ``[B, H, T, Dh]`` over k, v ``[B, Hkv, S, Dh]`` → ``[B, T, D]``."""
+        """Attention of q ``[B, H, T, Dh]`` over k, v ``[B, Hkv, S, Dh]`` → ``[B, T, H·Dh]`` (before the output projection)."""
         dropout = self.config.attention_dropout if self.training else 0.0
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, dropout_p=dropout,
                                            enable_gqa=self.n_kv_heads != self.n_heads)
         b, _, t, _ = q.shape
-        return self.out(y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim))
+        return y.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim)
 
     def _stream(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """Any number of frames per row: attend over the ring and the new frames, then store the last W stored ones."""
@@ -323,9 +373,9 @@ class Block(nn.Module):
                 mask: torch.Tensor | None = None, dense: bool = True) -> torch.Tensor:
         if self.norm_first:
             x = x + self.dropout(self.attn(self.attn_norm(x), positions, rotary, mask, dense))
-            return x + self.dropout(self.mlp(self.mlp_norm(x)))
+            return x + self.dropout(self.mlp(self.mlp_norm(x), positions))
         x = self.attn_norm(x + self.dropout(self.attn(x, positions, rotary, mask, dense)))
-        return self.mlp_norm(x + self.dropout(self.mlp(x)))
+        return self.mlp_norm(x + self.dropout(self.mlp(x, positions)))
 
 
 class Transformer(StreamingModule):
@@ -394,8 +444,10 @@ class Transformer(StreamingModule):
         return states
 
     def matmul_weights(self) -> int:
-        """Weights multiplied per frame (the blocks' projections and feed-forward), for FLOP counts."""
-        return sum(p.numel() for p in self.blocks.parameters() if p.dim() == 2)
+        """Weights multiplied per frame (the blocks' projections and feed-forward; one position's set of per-step
+        weights), for FLOP counts."""
+        return sum(p.numel() // (p.shape[0] if p.dim() == 3 else 1) for name, p in self.blocks.named_parameters()
+                   if name.endswith("weight") and p.dim() >= 2)
 
 
 def renamed_blocks_hook(old_root: str, names: dict[str, str]) -> Callable[..., None]:
