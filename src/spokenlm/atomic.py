@@ -11,11 +11,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spokenlm.errors import FileAccessError
+
+
+def make_folder(path: str | Path) -> Path:
+    """Create folder ``path`` and its parents (fine when it exists); one that cannot be made is a
+    :class:`~spokenlm.errors.FileAccessError` naming it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FileAccessError.from_os_error(err, "cannot create the folder") from err
+    return path
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -45,7 +58,7 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     Used for checkpoints: readers see either the old directory or the new one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         yield tmp

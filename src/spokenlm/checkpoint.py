@@ -1,7 +1,8 @@
 """HF-style checkpoint directories: ``config.json`` + ``model.safetensors`` (no pickle).
 
 ``save_module(dir, module, config_dict)`` writes both atomically;
-``load_state(dir)`` returns the config dict and the tensors.
+``load_state(dir)`` returns the config dict and the tensors; :func:`read_weights` and :func:`read_json` are the
+readers every saved folder goes through, so an unreadable file is always one line naming it.
 """
 
 from __future__ import annotations
@@ -66,20 +67,36 @@ def save_module(
     return directory
 
 
-def load_state(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Read ``config.json`` and ``model.safetensors`` from ``directory``."""
-    directory = Path(directory)
-    config_path = directory / CONFIG_NAME
-    weights_path = directory / WEIGHTS_NAME
-    for path in (config_path, weights_path):
-        if not path.is_file():
-            raise SpokenLMError(f"{path}: missing (not a spokenlm checkpoint directory)")
+def read_json(path: str | Path) -> Any:
+    """A checkpoint's JSON file; missing, unreadable or invalid is a one-line :class:`SpokenLMError` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpokenLMError(f"{path}: missing (not a spokenlm checkpoint directory)")
     try:
-        config = json.loads(config_path.read_text())
+        return json.loads(path.read_text())
     except json.JSONDecodeError as err:
-        raise SpokenLMError(f"{config_path}: not valid JSON ({err.msg} at line {err.lineno})") from err
+        raise SpokenLMError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpokenLMError(f"{path}: unreadable ({getattr(err, 'strerror', None) or err})") from err
+
+
+def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """Every tensor of a ``.safetensors`` file; missing, truncated or foreign is a one-line :class:`SpokenLMError` naming it.
+
+    The one reader of safetensors weights (models, tokenizers, quantizers, training checkpoints, HF folders).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpokenLMError(f"{path}: missing (not a spokenlm checkpoint directory)")
     try:
-        return config, load_file(str(weights_path))
+        return load_file(str(path))
     except Exception as err:  # safetensors raises its own error types for truncated or foreign files
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise SpokenLMError(f"{weights_path}: unreadable weights, truncated or not a safetensors file ({reason})") from err
+        raise SpokenLMError(f"{path}: unreadable weights, truncated or not a safetensors file ({reason})") from err
+
+
+def load_state(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read ``config.json`` and ``model.safetensors`` from ``directory`` (errors as :func:`read_json` and :func:`read_weights`)."""
+    directory = Path(directory)
+    config = read_json(directory / CONFIG_NAME)
+    return config, read_weights(directory / WEIGHTS_NAME)

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from spokenlm.errors import ConfigError
+from spokenlm.errors import ConfigError, FileAccessError
 
 T = TypeVar("T")
 Renamed = dict[str, str | Callable[[Any], dict[str, Any]]]
@@ -234,9 +234,15 @@ def load_config(
 def save_config(config: Any, out_dir: str | Path, name: str = "config.yaml") -> Path:
     """Write the resolved ``config`` as YAML into ``out_dir`` and return its path."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
-    tmp.replace(path)
+    # the first write of most commands: an output folder that cannot be made or written is named here, in one line
+    action = "cannot create the folder"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        action = "cannot write"
+        tmp.write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+        tmp.replace(path)
+    except OSError as err:
+        raise FileAccessError.from_os_error(err, action) from err
     return path

@@ -32,6 +32,16 @@ class AudioError(SpokenLMError):
         super().__init__(message)
 
 
+class FileAccessError(SpokenLMError):
+    """A file or folder that cannot be created, read or written (missing parent, permission, read-only, disk full)."""
+
+    @classmethod
+    def from_os_error(cls, err: OSError, action: str) -> FileAccessError:
+        """``PATH: ACTION (reason)`` from an OS error, e.g. ``/proc/nope: cannot create the folder (no such file or directory)``."""
+        path = f"{err.filename}" + (f" → {err.filename2}" if err.filename2 is not None else "")
+        return cls(f"{path}: {action} ({(err.strerror or str(err) or type(err).__name__).lower()})")
+
+
 class ManifestError(SpokenLMError):
     """A manifest that cannot be read, or an entry in it that is broken."""
 

@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import os
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -65,17 +66,27 @@ def other_runnable_tasks(samples: int = 5, interval: float = 0.05) -> int:
         return int(os.getloadavg()[0])
 
 
-def configure_cpu_threads() -> int:
-    """Leave the cores other processes are using: intra-op threads = free cores (at least 1); returns the count.
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one, else every core)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    OpenMP workers wait for each other at every op; when other processes hold the cores
-    a 2-thread small-model step measured ~25× slower than a 1-thread one here. Left alone
-    when ``OMP_NUM_THREADS`` is set.
+
+def configure_cpu_threads(other_tasks: Callable[[], int] = other_runnable_tasks, cores: int | None = None) -> int:
+    """Intra-op threads = the cores other processes leave free now (at least 1, at most ``cores``); returns the count.
+
+    Call it where each long job starts (every quickstart stage, every training run, every
+    evaluation): the count goes down under load and back up when the load has gone, so a
+    moment of load never fixes one thread for the rest of the process. OpenMP workers wait
+    for each other at every op; when other processes hold the cores a 2-thread small-model
+    step measured ~25× slower than a 1-thread one here. Left alone when ``OMP_NUM_THREADS``
+    is set. ``other_tasks`` reads the runnable tasks besides this one (tests pass a fake);
+    ``cores`` defaults to :func:`usable_cores`.
     """
     if "OMP_NUM_THREADS" not in os.environ:
-        free = (os.cpu_count() or 1) - other_runnable_tasks()
-        if free < torch.get_num_threads():
-            torch.set_num_threads(max(1, free))
+        cores = cores or usable_cores()
+        wanted = min(cores, max(1, cores - other_tasks()))
+        if wanted != torch.get_num_threads():
+            torch.set_num_threads(wanted)
     return torch.get_num_threads()
 
 
@@ -139,3 +150,57 @@ def peak_flops(device: torch.device, dtype: torch.dtype = torch.float32) -> floa
     if device.type == "cpu":
         return cpu_peak_flops(dtype)
     return float(os.environ.get(PEAK_FLOPS_ENV, 0.0))
+
+
+def cpu_model() -> str:
+    """The CPU's model name as ``lscpu`` prints it, with its family and model numbers (e.g. ``AMD EPYC (family 25, model 1)``).
+
+    Falls back to ``/proc/cpuinfo`` and then to :func:`platform.processor` where ``lscpu`` is missing.
+    """
+    import platform
+    import subprocess
+
+    fields: dict[str, str] = {}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10, env={**os.environ, "LC_ALL": "C"}).stdout
+        fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines()) if v}
+    except (OSError, subprocess.SubprocessError):
+        pass
+    name = fields.get("Model name", "")
+    if not name:
+        try:
+            with open("/proc/cpuinfo") as handle:
+                name = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
+        except OSError:
+            name = ""
+    name = name or platform.processor() or "unknown CPU"
+    if "CPU family" in fields and "Model" in fields:
+        name += f" (family {fields['CPU family']}, model {fields['Model']})"
+    return name
+
+
+def gemm_gflops(seconds: float = 1.0, size: int = 512) -> float:
+    """Measured fp32 matmul speed, GFLOP/s, of ``[size, size] @ [size, size]`` for about ``seconds`` on the threads in use.
+
+    A one-second calibration printed beside stage times, so runs on different machines compare.
+    """
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(size, size, generator=generator), torch.randn(size, size, generator=generator)
+    torch.mm(a, b)  # warm-up: thread pool and kernels
+    runs, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        torch.mm(a, b)
+        runs += 1
+    return 2 * size**3 * runs / elapsed / 1e9
+
+
+def describe_machine(calibration_seconds: float = 1.0) -> dict[str, object]:
+    """The CPU (:func:`cpu_model`), usable cores, bf16 support and a GEMM calibration (:func:`gemm_gflops`) on the threads set now."""
+    return {
+        "cpu_model": cpu_model(),
+        "cores": usable_cores(),
+        "avx512_bf16": bool(torch.cpu._is_avx512_bf16_supported()),
+        "amx": bool(torch.cpu._is_amx_tile_supported()),
+        "gemm_threads": torch.get_num_threads(),
+        "gemm_gflops": round(gemm_gflops(calibration_seconds), 2),
+    }

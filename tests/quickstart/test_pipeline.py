@@ -46,8 +46,15 @@ def test_quickstart_micro_end_to_end_and_cached_rerun(tmp_path: Path, goldens, g
         assert key in state["pairs"]["results"]
     generation = json.loads((run_dir / "generation" / "results.json").read_text())
     assert generation["prompts"] >= 2 and 0.0 <= generation["cmudict_word_share"] <= 1.0
+    said = state["generation"]["results"]
+    assert said["phone_temperature"] == 0.8 and said["phone_continuations"] >= 0  # meant vs said, at the fixed temperature
+    assert all(entry["threads"] >= 1 for entry in state.values())  # threads set again before each stage
+    machine = json.loads((run_dir / "machine.json").read_text())
+    assert machine["cpu_model"] and machine["gemm_gflops"] > 0 and "machine: " in result.output
     html = (run_dir / "report.html").read_text()
     assert "<audio" in html and ("<img" in html or "<svg" in html)
+    body = html[html.index("<body>"):]
+    assert body.index("<td>corpus</td>") < body.index("<h2>") and body.index("<audio") < body.index("<h2>")  # summary + players first
     assert (run_dir / "config.yaml").exists()
     headline, golden = goldens.quickstart_headline(run_dir), golden_meta["quickstart_micro"]
     assert set(headline) >= set(golden), f"missing headline numbers: {sorted(set(golden) - set(headline))}"

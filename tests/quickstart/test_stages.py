@@ -58,3 +58,12 @@ def test_start_from_deletes_outputs_of_rerun_stages(tmp_path: Path) -> None:
     StageRunner(tmp_path, stages).run(start_from="tokens")
     assert (tmp_path / "corpus_out" / "ckpt").exists()
     assert not (tmp_path / "tokens_out").exists() and not (tmp_path / "lm_out").exists()
+
+
+def test_threads_are_set_again_before_every_stage_and_recorded(tmp_path: Path) -> None:
+    calls: list[str] = []
+    free = iter([1, 2, 2])  # a moment of load before the first stage only
+    runner = StageRunner(tmp_path, _stages(calls), threads=lambda: next(free))
+    state = runner.run()
+    assert [state[name]["threads"] for name in ("corpus", "tokens", "lm")] == [1, 2, 2]
+    assert runner.summary_table(state).columns[2]._cells == ["1", "2", "2"]

@@ -89,7 +89,7 @@ def test_evs_report_renders_in_headless_chromium(run_dir, tmp_path):
     root, _ = run_dir
     page = build_report(root)
     text = page.read_text()
-    assert text.count("<audio") == 2 * 9 and text.count("<img") >= 5
+    assert text.count("<audio") == 2 * 9 + 2 * 3 and text.count("<img") >= 5  # every sample, and the 3 prompts of T=0.5 up top
     assert "phone" not in text or "topline" in text
     report = json.loads((root / "report.json").read_text())
     assert set(report["pairs"]) == {"eval-swuggy"} and set(report["generation"]) == {"generate"}
@@ -102,9 +102,55 @@ def test_evs_report_renders_in_headless_chromium(run_dir, tmp_path):
              "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
     subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,2400", page.as_uri()], capture_output=True, timeout=120)
     dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    assert dom.count("<audio") == 18 and "data:image/png;base64" in dom
+    assert dom.count("<audio") == 24 and "data:image/png;base64" in dom
     import matplotlib.image
 
     pixels = matplotlib.image.imread(shot)[..., :3]
     assert pixels.shape[0] > 1000 and pixels.std() > 0.05  # not a blank page
     assert (pixels.mean(axis=2) < 0.5).mean() > 0.005  # text and plots drawn
+
+
+def test_the_report_opens_with_the_summary_table_and_listening_pairs_that_exist(tmp_path, ljspeech_clips):
+    """A staged run: state.json + machine.json, a generation result and a resynthesis, all with real audio files."""
+    import re
+    from pathlib import Path
+
+    from spokenlm.report.summary import machine_line
+
+    run = tmp_path / "run"
+    for folder in ("generation/audio/prompts", "generation/audio/t0.8", "resynth/audio", "resynth/original"):
+        (run / folder).mkdir(parents=True)
+    samples = []
+    for i, clip in enumerate(ljspeech_clips[:3]):
+        shutil.copy(clip, run / "generation/audio/prompts" / f"p{i}.flac")
+        shutil.copy(clip, run / "generation/audio/t0.8" / f"p{i}.flac")
+        samples.append({"prompt_id": f"p{i}", "temperature": 0.8, "units": 9, "prompt_audio": f"audio/prompts/p{i}.flac",
+                        "audio": f"audio/t0.8/p{i}.flac", "transcript": "the cat sat", "seconds": 3.5})
+    samples.append({**samples[0], "temperature": 1.0, "audio": "audio/t1/missing.flac"})  # another temperature: not up top
+    row = {"perplexity": 40.0, "auto_bleu2": 0.1, "self_bleu2": 0.2, "vert": 0.14, "phone_error_rate": 0.6, "phone_continuations": 3}
+    said = {"temperature": 0.8, "min_seconds": 3.0, "per": 0.6, "continuations": 3, "auto_bleu2": 0.1}
+    (run / "generation/results.json").write_text(json.dumps({"prompts": 3, "temperatures": [{"temperature": 0.8, **row}, {"temperature": 1.0, **row}],
+                                                             "samples": samples, "meant_vs_said": said}))
+    for clip in ljspeech_clips[3:5]:
+        shutil.copy(clip, run / "resynth/audio" / f"{clip.stem}.wav")
+        shutil.copy(clip, run / "resynth/original" / f"{clip.stem}.wav")
+    (run / "resynth/resynth.csv").write_text("id,asr_resynth\n" + "".join(f"{c.stem},a dog ran\n" for c in ljspeech_clips[3:5]) + "gone,x\n")
+    state = {"corpus": {"results": {"hours": 0.1, "voices": 4}, "seconds": 12.5, "threads": 2},
+             "generation": {"results": {"phone_error_rate": 0.6}, "seconds": 30.0, "threads": 1}}
+    (run / "state.json").write_text(json.dumps(state))
+    machine = {"cpu_model": "AMD EPYC (family 25, model 1)", "cores": 2, "avx512_bf16": False, "amx": False, "gemm_threads": 2, "gemm_gflops": 41.0}
+    (run / "machine.json").write_text(json.dumps(machine))
+
+    text = build_report(run).read_text()
+    body = text[text.index("<body>"):]
+    first_table = body.index("<table>")
+    assert first_table < body.index("<h2>") and body.index("<audio") < body.index("<h2>")  # summary and players before any section
+    assert "<th>stage</th><th>seconds</th><th>threads</th><th>results</th>" in body[first_table:body.index("</table>")]
+    assert "<td>corpus</td><td>12.5</td><td>2</td><td>hours=0.1, voices=4</td>" in body
+    assert machine_line(machine) in body and body.index(machine_line(machine)) < first_table
+    headline = body[: body.index("<h2>")]
+    sources = re.findall(r'<audio[^>]*src="([^"]+)"', headline)
+    assert len(sources) == 2 * 3 + 2 * 2  # 3 prompt → continuation pairs at T=0.8, 2 original → resynthesis pairs
+    assert all(not Path(src).is_absolute() and (run / src).is_file() for src in sources)
+    assert headline.index("prompt → continuation") < headline.index("original → resynthesis")
+    assert "phone error rate" in body and "<th>phone_error_rate</th>" in body

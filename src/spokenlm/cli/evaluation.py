@@ -106,9 +106,12 @@ def generate(
 ) -> None:
     """Continue 3-second prompts at several temperatures; report perplexity, auto-BLEU, VERT, AUC and prosody.
 
-    Needs prompts=AUDIO_FOLDER tokenizer=FOLDER model=FOLDER. The tokenizer must have a decoder
-    (codec) to voice the units. text_lm=FOLDER picks a HF causal LM (or spokenlm n-gram); without
-    it a word 3-gram is trained on text_corpus and saved in OUT_DIR/text_lm.
+    Needs prompts=AUDIO_FOLDER tokenizer=FOLDER model=FOLDER. The units are voiced by vocoder=FOLDER
+    (a unit vocoder) or else by the tokenizer's own decoder (codecs). text_lm=FOLDER picks a HF causal
+    LM (or spokenlm n-gram); without it a word 3-gram is trained on text_corpus and saved in OUT_DIR/text_lm.
+    With a phone tokenizer it also reports whether the speech says what the LM meant: the phone error rate
+    of the transcript's CMUdict phones against the LM's own units, at phone_temperature, on continuations
+    of at least phone_min_seconds, with their auto-BLEU2 beside it.
     Example: spokenlm eval generate out/gen prompts=tests/assets/ljspeech tokenizer=codec/ model=lm/model asr=whisper
     """
     from spokenlm.atomic import atomic_write_json
@@ -121,6 +124,7 @@ def generate(
     from spokenlm.eval.textlm import train_word_lm
     from spokenlm.models.hf_unit_lm import hf_unit_lm_family, load_hf_unit_lm
     from spokenlm.models.unit_lm import UnitLM
+    from spokenlm.quickstart.voicing import VocoderVoicer
     from spokenlm.tokenizers.base import load_tokenizer
 
     cfg = resolve_config(GenerateEvalConfig, config, overrides)
@@ -140,7 +144,8 @@ def generate(
         else:
             text_lm = train_word_lm(read_sentences(cfg.text_corpus))
             text_lm.save_pretrained(out_dir / "text_lm")
-        results = evaluate_generation(prompts, tokenizer, continuer, TokenizerVoicer(tokenizer), asr, text_lm, cfg, out_dir)
+        voicer = VocoderVoicer(cfg.vocoder, tokenizer.frame_rate) if cfg.vocoder else TokenizerVoicer(tokenizer)
+        results = evaluate_generation(prompts, tokenizer, continuer, voicer, asr, text_lm, cfg, out_dir)
         results["skipped_prompts"] = skipped
         atomic_write_json(out_dir / "results.json", results)
     table = Table(title=f"generation ({cfg.model})")
@@ -149,6 +154,10 @@ def generate(
     for row in results["temperatures"]:
         table.add_row(*(f"{row[k]:.4g}" for k in ("temperature", "perplexity", "auto_bleu2", "self_bleu2", "vert")))
     stdout.print(table)
+    if "meant_vs_said" in results:
+        said = results["meant_vs_said"]
+        stdout.print(f"meant vs said at T={said['temperature']:g}: phone error rate {said['per']:.3f} on {said['continuations']} "
+                     f"continuation(s) of ≥ {said['min_seconds']:g} s, auto-BLEU2 {said['auto_bleu2']:.3f}", highlight=False)
     _print_failures("prompt files were", skipped)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from spokenlm.cli.apps import app
-from spokenlm.cli.common import CONFIG_OPTION, OVERRIDES_ARGUMENT, console, resolve_config, user_errors
+from spokenlm.cli.common import CONFIG_OPTION, OVERRIDES_ARGUMENT, console, resolve_config, run_training, user_errors
 
 
 @app.command()
@@ -18,14 +18,9 @@ def train(config: Path | None = CONFIG_OPTION, overrides: list[str] | None = OVE
     Under `torchrun --nproc_per_node N -m spokenlm train ...` it trains with DDP (distributed=fsdp for FSDP).
     Writes config.yaml, metrics.jsonl/csv, checkpoints/, model/ and summary.json into out_dir.
     """
-    from spokenlm.train.tasks.lm import LMTrainConfig
-    from spokenlm.train.tasks.lm import train as run_training
+    from spokenlm.train.tasks.lm import LMTrainConfig, train
 
-    resolved = resolve_config(LMTrainConfig, config, overrides)
-    with user_errors():
-        summary = run_training(resolved)
-    if summary:
-        console.print(f"done: {summary}", highlight=False)
+    run_training(LMTrainConfig, train, config, overrides)
 
 
 @app.command()

@@ -3,7 +3,11 @@
 Per temperature: every prompt (the first ``prompt_seconds`` of each audio file)
 is tokenized, continued by the unit LM, voiced, transcribed by the ASR backend;
 then generative perplexity (text LM on transcripts), auto-BLEU2, self-BLEU2 and
-VERT. Over temperatures: the perplexity-VERT AUC, bounded by the oracle VERT
+VERT; with a tokenizer whose units are phones (one that lists ``phones``, the label of
+each id), also the phone error rate of the transcript's CMUdict phones against the LM's own units
+(:func:`spokenlm.eval.phone_error.meant_vs_said`) on continuations voiced for at least
+``phone_min_seconds``; ``results["meant_vs_said"]`` repeats it at ``phone_temperature`` with the
+auto-BLEU2 of those transcripts beside it. Over temperatures: the perplexity-VERT AUC, bounded by the oracle VERT
 (the same metrics on the real continuations, i.e. the audio after each prompt,
 when the files are long enough). Prosody (pGSLM): ``prosody_samples``
 continuations per prompt at ``prosody_temperature``; min-MAE of log-F0 against
@@ -25,6 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from spokenlm.audio.io import save_audio
+from spokenlm.errors import ConfigError
 from spokenlm.eval.autobleu import auto_bleu, self_bleu
 from spokenlm.eval.genppl import TextLM, perplexity
 from spokenlm.eval.prosody import consistency, expressiveness, log_f0, min_mae
@@ -93,6 +98,8 @@ class GenerateEvalConfig:
         prompts: audio files (a folder, searched for .flac/.wav, or a text file listing paths).
         tokenizer: speech tokenizer folder.
         model: unit LM checkpoint folder.
+        vocoder: unit vocoder folder that voices the continuations (tokenizers without a decoder, e.g. phone
+            tokenizers); empty: the tokenizer's own decoder (codecs).
         asr: ASR backend (``whisper`` or ``pocketsphinx``).
         text_lm: text LM folder (HF causal LM or spokenlm n-gram); empty trains a word 3-gram on ``text_corpus``.
         text_corpus: text source for that n-gram (empty: bundled LJSpeech transcripts).
@@ -104,12 +111,16 @@ class GenerateEvalConfig:
         stop_at_eos: let the LM end a continuation early with EOS (default: fixed-length continuations).
         prosody_samples: continuations per prompt for min-MAE (0 skips prosody).
         prosody_temperature: temperature of those samples.
+        phone_temperature: the sweep temperature whose phone error rate (meant vs said) is the headline; it must be
+            one of ``temperatures`` when the tokenizer's units are phones.
+        phone_min_seconds: continuations voiced shorter than this (seconds) are left out of the phone error rate.
         seed: sampling seed.
     """
 
     prompts: str = ""
     tokenizer: str = ""
     model: str = ""
+    vocoder: str = ""
     asr: str = "whisper"
     text_lm: str = ""
     text_corpus: str = ""
@@ -121,6 +132,8 @@ class GenerateEvalConfig:
     stop_at_eos: bool = False
     prosody_samples: int = 20
     prosody_temperature: float = 0.9
+    phone_temperature: float = 0.7
+    phone_min_seconds: float = 3.0
     seed: int = 0
 
 
@@ -144,6 +157,18 @@ def text_metrics(transcripts: Sequence[str], text_lm: TextLM) -> dict[str, float
     return {"perplexity": perplexity(text_lm, transcripts), "auto_bleu2": auto, "self_bleu2": selfb, "vert": float(np.sqrt(auto * selfb))}
 
 
+def phone_agreement(continuations: Sequence[tuple[np.ndarray, str]], unit_phones: Sequence[str]) -> dict[str, float]:
+    """Meant-vs-said phone error rate (:func:`~spokenlm.eval.phone_error.meant_vs_said`) and the mean auto-BLEU2 of the
+    same transcripts, over ``(units [n], transcript)`` continuations; ``per`` is NaN when there are none."""
+    from spokenlm.benchmarks.cmu_lexicon import words_of
+    from spokenlm.eval.phone_error import meant_vs_said
+
+    if not continuations:
+        return {"per": float("nan"), "continuations": 0, "auto_bleu2": float("nan")}
+    scores = meant_vs_said(continuations, unit_phones)
+    return {**scores, "continuations": len(continuations), "auto_bleu2": float(np.mean([auto_bleu(words_of(t)) for _, t in continuations]))}
+
+
 def _units(tokenizer: Any, wav: np.ndarray, sr: int, dedup: bool) -> np.ndarray:
     from spokenlm.eval.pairs import units_of
 
@@ -163,6 +188,12 @@ def evaluate_generation(
     """Run the sweep and prosody metrics (see the module docstring); returns the results dict."""
     from rich.progress import Progress
 
+    from spokenlm.perf import configure_cpu_threads
+
+    configure_cpu_threads()  # a long job starts: threads from the cores free now
+    unit_phones = getattr(tokenizer, "phones", None)  # phone tokenizers label each id with its phone
+    if unit_phones is not None and config.phone_temperature not in config.temperatures:
+        raise ConfigError(f"phone_temperature={config.phone_temperature:g} is not one of temperatures={config.temperatures}")
     max_units = max(1, int(round(config.continuation_seconds * tokenizer.frame_rate)))
     units = [_units(tokenizer, p.wav, p.sr, config.dedup) for p in prompts]
     samples: list[dict[str, Any]] = []
@@ -176,20 +207,28 @@ def evaluate_generation(
         task = progress.add_task("continuing prompts", total=len(config.temperatures) * len(prompts))
         for t_index, temperature in enumerate(config.temperatures):
             continuations = continuer.continue_units(units, max_units, temperature, config.seed + t_index)
-            transcripts = []
+            transcripts, long_enough = [], []
             for prompt, continuation in zip(prompts, continuations):
                 sample = {"prompt_id": prompt.prompt_id, "temperature": temperature, "units": int(continuation.shape[-1]),
-                          "prompt_audio": f"audio/prompts/{prompt.prompt_id}.flac", "audio": None, "transcript": ""}
+                          "prompt_audio": f"audio/prompts/{prompt.prompt_id}.flac", "audio": None, "transcript": "", "seconds": 0.0}
                 if continuation.shape[-1]:  # an empty continuation (the LM ended at once) is kept, with no audio and no words
                     wav, sr = voicer(continuation)
                     path = out_dir / "audio" / f"t{temperature:g}" / f"{prompt.prompt_id}.flac"
                     save_audio(path, wav, sr)
-                    sample.update(audio=str(path.relative_to(out_dir)), transcript=asr.transcribe(wav, sr))
+                    sample.update(audio=str(path.relative_to(out_dir)), transcript=asr.transcribe(wav, sr), seconds=len(wav) / sr)
+                    if continuation.ndim == 1 and sample["seconds"] >= config.phone_min_seconds:
+                        long_enough.append((continuation, sample["transcript"]))
                 transcripts.append(sample["transcript"])
                 samples.append(sample)
                 progress.advance(task)
             empty = sum(c.shape[-1] == 0 for c in continuations)
-            results["temperatures"].append({"temperature": temperature, "empty_continuations": empty, **text_metrics(transcripts, text_lm)})
+            row = {"temperature": temperature, "empty_continuations": empty, **text_metrics(transcripts, text_lm)}
+            if unit_phones is not None:
+                agreement = phone_agreement(long_enough, unit_phones)
+                row.update(phone_error_rate=agreement["per"], phone_continuations=agreement["continuations"])
+                if temperature == config.phone_temperature:
+                    results["meant_vs_said"] = {"temperature": temperature, "min_seconds": config.phone_min_seconds, **agreement}
+            results["temperatures"].append(row)
     results["samples"] = samples
     rows = results["temperatures"]
     finite = [r for r in rows if np.isfinite(r["vert"]) and np.isfinite(r["perplexity"])]

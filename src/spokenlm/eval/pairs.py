@@ -243,7 +243,9 @@ def evaluate_pairs(config: PairEvalConfig, scorer: PairScorer, tokenizer: Any, o
     from spokenlm.benchmarks.manifest import read_manifest
     from spokenlm.benchmarks.published import published_benchmark
     from spokenlm.data.text_sources import read_sentences
+    from spokenlm.perf import configure_cpu_threads
 
+    configure_cpu_threads()  # a long job starts: threads from the cores free now
     source = Path(config.benchmark)
     records = read_manifest(source)
     if config.max_pairs:

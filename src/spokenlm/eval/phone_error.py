@@ -4,6 +4,10 @@ Both sides are compared as phone sequences without silence and with runs of one 
 (deduplicated tokens cannot hold the same phone twice in a row, so the references lose such
 doublings too). ``PER = (substitutions + deletions + insertions) / reference phones``, pooled over
 utterances; insertions are what frame-to-frame flicker adds.
+
+:func:`meant_vs_said` turns it round for generation: the reference is what a unit LM meant (its own
+phone-unit continuation), the hypothesis what a listener heard (the phones of the ASR transcript of the
+voiced continuation). Only when that PER is low do the transcripts' words mean that our speech says them.
 """
 
 from __future__ import annotations
@@ -52,3 +56,14 @@ def phone_error_rate(references: Sequence[Sequence[str]], hypotheses: Sequence[S
     substitutions, deletions, insertions = (count / denominator for count in totals)
     return {"per": substitutions + deletions + insertions, "substitutions": substitutions, "deletions": deletions,
             "insertions": insertions, "phones": float(phones), "utterances": float(len(references))}
+
+
+def meant_vs_said(continuations: Sequence[tuple[Sequence[int], str]], unit_phones: Sequence[str]) -> dict[str, float]:
+    """PER of what was said against what the LM meant, pooled over ``(units [n], transcript)`` continuations.
+
+    The reference is each continuation's unit ids mapped to phones by ``unit_phones`` (the phone tokenizer's
+    label of each id), without silence and with repeats collapsed; the hypothesis is :func:`text_phones` of the
+    transcript (CMUdict). Returns what :func:`phone_error_rate` returns.
+    """
+    references = [[unit_phones[int(u)] for u in units] for units, _ in continuations]
+    return phone_error_rate(references, [text_phones(transcript) for _, transcript in continuations])

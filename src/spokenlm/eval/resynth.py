@@ -2,7 +2,8 @@
 
 :func:`resynthesize` voices one waveform through a tokenizer and a vocoder.
 :func:`run_resynthesis` does it for a corpus and writes the audio
-(``spokenlm resynth``); :func:`evaluate_resynthesis` also scores it
+(``spokenlm resynth``: ``audio/<id>.wav`` beside the input it came from, ``original/<id>.wav``, for
+listening side by side); :func:`evaluate_resynthesis` also scores it
 (``spokenlm eval resynth``): WER/CER of ASR(resynthesis) against the reference
 text and against ASR(original), speaker similarity, DNSMOS, F0 correlation and
 real-time factor, one CSV row per utterance plus ``summary.json``.
@@ -32,6 +33,7 @@ from spokenlm.audio.loader import AudioDataConfig, AudioItem, audio_items
 ROWS_CSV = "resynth.csv"
 SUMMARY_JSON = "summary.json"
 AUDIO_DIR = "audio"
+ORIGINAL_DIR = "original"
 
 
 @dataclass
@@ -52,7 +54,7 @@ class ResynthConfig:
         mel_vocoder: override the mel vocoder (``hifigan-universal`` / ``griffin-lim``) of a unit-mel vocoder or a mel tokenizer.
         asr: ``"whisper"`` or ``"pocketsphinx"``; ``asr_model_dir`` overrides the packaged Whisper base.
         speaker_similarity / dnsmos / f0: which metrics to compute (ASR always runs in evaluation).
-        save_audio: write ``audio/<id>.wav``.
+        save_audio: write ``audio/<id>.wav`` and the input at the tokenizer's rate as ``original/<id>.wav``.
     """
 
     tokenizer: str = ""
@@ -254,7 +256,9 @@ def run_resynthesis(config: ResynthConfig, evaluate: bool = False) -> dict[str, 
 
     from spokenlm.audio.io import save_audio
     from spokenlm.config import save_config
+    from spokenlm.perf import configure_cpu_threads
 
+    configure_cpu_threads()  # a long job starts: threads from the cores free now
     out_dir = Path(config.out_dir)
     save_config(config, out_dir)
     resynth = Resynthesizer.from_config(config)
@@ -280,6 +284,7 @@ def run_resynthesis(config: ResynthConfig, evaluate: bool = False) -> dict[str, 
         row: dict[str, Any] = {"id": item.id, "seconds": len(wav) / sr, "vocoder_seconds": seconds, "rtf": seconds / (len(wav) / sr)}
         if config.save_audio:
             save_audio(out_dir / AUDIO_DIR / f"{item.id}.wav", out, resynth.sample_rate)
+            save_audio(out_dir / ORIGINAL_DIR / f"{item.id}.wav", wav, sr)
         if asr is not None:
             row.update(_utterance_metrics(config, asr, wav, sr, out, resynth.sample_rate, reference_text(item, references)))
         _append_row(rows_path, row)

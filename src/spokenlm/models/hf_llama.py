@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from spokenlm.atomic import atomic_directory
+from spokenlm.checkpoint import read_json, read_weights
 from spokenlm.errors import SpokenLMError
 from spokenlm.models.config import UnitLMConfig
 
@@ -25,7 +26,7 @@ def read_hf_config(hf_dir: Path) -> dict[str, Any]:
     path = hf_dir / "config.json"
     if not path.is_file():
         raise SpokenLMError(f"{path}: missing (not a HF model directory)")
-    config = json.loads(path.read_text())
+    config = read_json(path)
     family = config.get("model_type")
     if family not in LLAMA_FAMILY:
         raise SpokenLMError(f"{hf_dir}: model_type {family!r} is not supported for warm start (supported: {', '.join(LLAMA_FAMILY)})")
@@ -47,13 +48,13 @@ def read_hf_weights(hf_dir: Path) -> dict[str, torch.Tensor]:
     """All tensors of a HF directory saved as ``model.safetensors`` (single or sharded)."""
     single = hf_dir / "model.safetensors"
     if single.is_file():
-        return load_file(str(single))
+        return read_weights(single)
     index = hf_dir / "model.safetensors.index.json"
     if not index.is_file():
         raise SpokenLMError(f"{hf_dir}: no model.safetensors (pickled .bin weights are not loaded)")
     state: dict[str, torch.Tensor] = {}
     for shard in sorted(set(json.loads(index.read_text())["weight_map"].values())):
-        state.update(load_file(str(hf_dir / shard)))
+        state.update(read_weights(hf_dir / shard))
     return state
 
 

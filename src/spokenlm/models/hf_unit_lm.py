@@ -19,7 +19,6 @@ Weights are read from safetensors, or by transformers' own ``weights_only`` load
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from spokenlm.checkpoint import read_json, read_weights
 from spokenlm.errors import MissingDependencyError, SpokenLMError
 from spokenlm.models.scoring import length_batches, pad_right
 from spokenlm.registry import Registry
@@ -83,8 +83,6 @@ def _build_twist(folder: Path, config: dict[str, Any]) -> tuple[Any, int]:
 
 
 def _build_slam(folder: Path, config: dict[str, Any]) -> tuple[Any, int]:
-    from safetensors.torch import load_file
-
     transformers = _transformers()
     base = dict(config["base_config"])
     inner_config = transformers.AutoConfig.for_model(base.pop("model_type"), **base)
@@ -93,7 +91,7 @@ def _build_slam(folder: Path, config: dict[str, Any]) -> tuple[Any, int]:
     weights = folder / "model.safetensors"
     if not weights.is_file():
         raise SpokenLMError(f"{weights}: missing (a slamkit UnitLM folder holds model.safetensors)")
-    state = {k.removeprefix("lm."): v for k, v in load_file(str(weights)).items()}
+    state = {k.removeprefix("lm."): v for k, v in read_weights(weights).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not (k == "lm_head.weight" and model.config.tie_word_embeddings)]
     if missing or unexpected:
@@ -175,7 +173,7 @@ def hf_unit_lm_family(folder: str | Path) -> str | None:
     path = Path(folder) / "config.json"
     if not path.is_file():
         return None
-    config = json.loads(path.read_text())
+    config = read_json(path)
     if config.get("model_type") == SLAM_MODEL_TYPE:
         return "slam"
     return "twist" if "offset" in config and "vocab_size" in config else None
@@ -188,7 +186,7 @@ def load_hf_unit_lm(folder: str | Path, family: str | None = None) -> HFUnitLM:
     if family is None:
         raise SpokenLMError(f"{folder}: not a TWIST (config.json with 'offset') or Slam (model_type {SLAM_MODEL_TYPE!r}) folder")
     spec = FAMILIES.get(family)
-    config = json.loads((folder / "config.json").read_text())
+    config = read_json(folder / "config.json")
     try:
         convention = spec.convention(config)
         model, num_units = spec.build(folder, config)

@@ -46,6 +46,7 @@ class QuickstartConfig:
         pairs: pair-scoring settings shared by both benchmarks.
         generation: continuation of held-out prompts (synthetic test voices and real human speech).
         synthetic_prompts: test-split utterances used as prompts.
+        calibration_seconds: length of the GEMM calibration printed at the start (``machine.json``).
     """
 
     scale: str = "tiny"
@@ -62,6 +63,7 @@ class QuickstartConfig:
     pairs: PairEvalConfig = field(default_factory=PairEvalConfig)
     generation: GenerateEvalConfig = field(default_factory=GenerateEvalConfig)
     synthetic_prompts: int = 6
+    calibration_seconds: float = 1.0
 
 
 def preset_path(scale: str) -> Path:

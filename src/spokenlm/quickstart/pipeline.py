@@ -12,6 +12,7 @@ into its own sub-folder of the run directory:
     benchmarks/    sWUGGY and tStoryCloze built with held-out voices
     eval/          pair accuracies of the trained LM and of an untrained one
     generation/    continuations of held-out prompts, transcribed and scored
+    machine.json   the CPU and a GEMM calibration of this invocation (times compare across machines)
     report.html
 """
 
@@ -25,8 +26,10 @@ from typing import Any
 
 
 from spokenlm.atomic import atomic_write_json, atomic_write_text
+from spokenlm.perf import configure_cpu_threads, describe_machine
 from spokenlm.quickstart.stages import Stage
 from spokenlm.quickstart.config import QuickstartConfig
+from spokenlm.report.summary import MACHINE_NAME
 
 SPLITS = ("train", "dev", "test")
 
@@ -49,6 +52,14 @@ def _paths(run_dir: Path) -> dict[str, Path]:
 
 def _cuts(run_dir: Path, split: str) -> Path:
     return run_dir / "corpus" / f"cuts_{split}.jsonl.gz"
+
+
+def record_machine(run_dir: Path, calibration_seconds: float = 1.0) -> dict[str, Any]:
+    """Set the threads from the cores free now, calibrate GEMM (about ``calibration_seconds``), write ``machine.json``."""
+    configure_cpu_threads()
+    machine = describe_machine(calibration_seconds)
+    atomic_write_json(run_dir / MACHINE_NAME, machine)
+    return machine
 
 
 def stage_corpus(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
@@ -229,7 +240,12 @@ def cmudict_word_share(transcripts: list[str]) -> float:
 
 
 def stage_generation(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
-    """Continue held-out prompts, voice them with the unit vocoder, transcribe with Whisper, score."""
+    """Continue held-out prompts, voice them with the unit vocoder, transcribe with Whisper, score.
+
+    The summary's ``phone_error_rate`` says whether the speech says what the LM meant: the transcript's CMUdict
+    phones against the LM's own phone units, at ``generation.phone_temperature``, on continuations voiced for at
+    least ``generation.phone_min_seconds``, with the auto-BLEU2 of those transcripts beside it.
+    """
     from lhotse import CutSet
 
     from spokenlm.audio.io import load_audio
@@ -264,10 +280,13 @@ def stage_generation(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
     results["cmudict_word_share"] = cmudict_word_share([s["transcript"] for s in results.get("samples", [])])
     atomic_write_json(out_dir / "results.json", results)
     best = min(results["temperatures"], key=lambda row: row["perplexity"]) if results["temperatures"] else {}
+    said = results.get("meant_vs_said", {})
     return {
         "prompts": results["prompts"],
         "cmudict_word_share": round(results["cmudict_word_share"], 3),
-        **{f"best_{k}": round(float(v), 3) for k, v in best.items() if isinstance(v, (int, float))},
+        **{f"best_{k}": round(float(v), 3) for k, v in best.items() if isinstance(v, (int, float)) and not k.startswith("phone_")},
+        **({"phone_temperature": said["temperature"], "phone_continuations": said["continuations"],
+            "phone_error_rate": round(said["per"], 3), "phone_auto_bleu2": round(said["auto_bleu2"], 3)} if said else {}),
     }
 
 

@@ -1,12 +1,14 @@
 """A runner for ordered, cached stages: a rerun continues after the last finished stage.
 
 Each stage is a function ``run(run_dir) -> dict`` returning JSON-safe results.
-``state.json`` in the run folder records every finished stage with its results
-and wall time, written atomically after the stage returns, so a run killed in
+``state.json`` in the run folder records every finished stage with its results,
+wall time and intra-op thread count, written atomically after the stage returns, so a run killed in
 the middle of a stage reruns only that stage. ``start_from`` forgets a stage
 and every later one, and deletes their output folders so they are recomputed
 rather than resumed. Progress: a rich status line per stage with an estimate of
-the remaining time from each stage's expected share of the total.
+the remaining time from each stage's expected share of the total. Before each stage the
+thread count is set again from the cores free at that moment
+(:func:`spokenlm.perf.configure_cpu_threads`), so load during one stage never slows the next.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from rich.table import Table
 
 from spokenlm.atomic import atomic_write_json
 from spokenlm.errors import SpokenLMError
+from spokenlm.perf import configure_cpu_threads
+from spokenlm.report.summary import stage_rows
 
 
 @dataclass
@@ -46,12 +50,17 @@ class Stage:
 
 
 class StageRunner:
-    """Run ``stages`` in order inside ``run_dir``, skipping those already finished."""
+    """Run ``stages`` in order inside ``run_dir``, skipping those already finished.
 
-    def __init__(self, run_dir: str | Path, stages: list[Stage], console: Console | None = None) -> None:
+    ``threads()`` sets the intra-op thread count before each stage and returns it (tests pass a fake).
+    """
+
+    def __init__(self, run_dir: str | Path, stages: list[Stage], console: Console | None = None,
+                 threads: Callable[[], int] = configure_cpu_threads) -> None:
         self.run_dir = Path(run_dir)
         self.stages = stages
         self.console = console or Console()
+        self.threads = threads
         names = [s.name for s in stages]
         if len(set(names)) != len(names):
             raise SpokenLMError(f"duplicate stage names in {names}")
@@ -95,33 +104,26 @@ class StageRunner:
             eta = ""
             if weight_run > 0:
                 eta = f" — about {elapsed / weight_run * (total_weight - done_weight) / 60:.1f} min left"
+            threads = self.threads()
             start = time.perf_counter()
-            with self.console.status(f"{label}: {stage.description}{eta}"):
+            with self.console.status(f"{label}: {stage.description} ({threads} threads){eta}"):
                 results = stage.run(self.run_dir)
             seconds = time.perf_counter() - start
             elapsed += seconds
             weight_run += stage.weight
             done_weight += stage.weight
-            state[stage.name] = {"results": results, "seconds": seconds}
+            state[stage.name] = {"results": results, "seconds": seconds, "threads": threads}
             atomic_write_json(self.state_path, state)
-            self.console.print(f"{label}: done in {seconds:.1f} s")
+            self.console.print(f"{label}: done in {seconds:.1f} s on {threads} threads")
         return state
 
     def summary_table(self, state: dict[str, dict[str, Any]]) -> Table:
-        """A rich table: stage, wall time, headline results."""
+        """A rich table: stage, wall time, threads, headline results (the rows the report opens with)."""
         table = Table(title=f"spokenlm run {self.run_dir}")
         table.add_column("stage")
         table.add_column("seconds", justify="right")
+        table.add_column("threads", justify="right")
         table.add_column("results", overflow="fold")
-        for stage in self.stages:
-            if stage.name not in state:
-                table.add_row(stage.name, "-", "not run")
-                continue
-            entry = state[stage.name]
-            headline = ", ".join(f"{k}={_fmt(v)}" for k, v in entry["results"].items() if not isinstance(v, (dict, list)))
-            table.add_row(stage.name, f"{entry['seconds']:.1f}", headline)
+        for row in stage_rows(state, [s.name for s in self.stages]):
+            table.add_row(*row)
         return table
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,12 +1,17 @@
 """Build ``report.html`` + ``report.json`` for a run folder.
 
+The page opens with what a user wants first: the headline summary (the terminal's table of a staged run,
+from ``state.json``, under the machine it ran on, from ``machine.json``) and, beside it, audio players:
+prompt → continuation pairs and original → resynthesis pairs.
+
 What is collected under ``RUN_DIR`` (any depth):
 - ``metrics.jsonl`` of training runs → loss curves per split;
 - ``results.json`` of ``spokenlm eval pairs`` → accuracy table (summed and
   normalized, intervals, phone topline) and an accuracy-per-subset plot;
 - ``results.json`` of ``spokenlm eval generate`` → per-temperature table,
   perplexity-vs-VERT plot, prosody table, spectrograms and audio players for
-  prompts and continuations (audio stays beside the page, linked relatively).
+  prompts and continuations (audio stays beside the page, linked relatively);
+- ``resynth.csv`` of ``spokenlm eval resynth`` → original → resynthesis players.
 Plots are embedded as PNG data URIs, so the page is one file plus its audio.
 """
 
@@ -20,6 +25,7 @@ from typing import Any
 from spokenlm.atomic import atomic_write_json, atomic_write_text
 from spokenlm.errors import SpokenLMError
 from spokenlm.report import plots
+from spokenlm.report.summary import MACHINE_NAME, STATE_NAME, machine_line, read_json, stage_rows
 
 REPORT_NAME, REPORT_JSON = "report.html", "report.json"
 STYLE = """
@@ -28,6 +34,8 @@ h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f3f3f3}td:first-child{text-align:left}img{max-width:100%;display:block;margin:8px 0}
 .sample{display:flex;gap:16px;align-items:center;margin:6px 0;font-size:13px}.sample audio{height:32px}
+.headline{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}.headline td:last-child{text-align:left;max-width:520px}
+.listen{flex:1;min-width:360px}.listen h3{font-size:15px;margin:4px 0}.machine{font-size:13px;color:#555}
 """
 
 
@@ -66,15 +74,86 @@ def pair_section(name: str, results: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _player(label: str, path: Path, run_dir: Path) -> str:
+    return f'<span>{html.escape(label)} <audio controls preload="none" src="{html.escape(path.relative_to(run_dir).as_posix())}"></audio></span>'
+
+
+def _pair(caption: str, first: tuple[str, Path], second: tuple[str, Path], run_dir: Path, text: str = "") -> str:
+    quoted = f"<span>“{html.escape(text)}”</span>" if text else ""
+    return (f'<div class="sample"><span>{html.escape(caption)}</span>{_player(*first, run_dir)}{_player(*second, run_dir)}'
+            f"{quoted}</div>")
+
+
+def continuation_pairs(found: dict[str, Any], run_dir: Path, limit: int) -> list[str]:
+    """Prompt → continuation players of the first generation result, one per prompt at its phone temperature
+    (the first of the sweep without one); only pairs whose two files exist."""
+    pairs = []
+    for key, results in found["generation"].items():
+        rows = results["temperatures"]
+        temperature = results.get("meant_vs_said", {}).get("temperature", rows[0]["temperature"] if rows else None)
+        for sample in results.get("samples", []):
+            if sample["temperature"] != temperature or sample.get("audio") is None or len(pairs) >= limit:
+                continue
+            prompt, continuation = run_dir / key / sample["prompt_audio"], run_dir / key / sample["audio"]
+            if prompt.is_file() and continuation.is_file():
+                pairs.append(_pair(f"{sample['prompt_id']} · T={temperature:g}", ("prompt", prompt), ("continuation", continuation),
+                                   run_dir, sample.get("transcript", "")))
+        if pairs:
+            break
+    return pairs
+
+
+def resynthesis_pairs(run_dir: Path, limit: int) -> list[str]:
+    """Original → resynthesis players from every ``resynth.csv`` under ``run_dir`` (with what the ASR heard in the resynthesis)."""
+    import csv
+
+    from spokenlm.eval.resynth import AUDIO_DIR, ORIGINAL_DIR, ROWS_CSV
+
+    pairs = []
+    for rows_path in sorted(run_dir.rglob(ROWS_CSV)):
+        with rows_path.open() as handle:
+            for row in csv.DictReader(handle):
+                original = rows_path.parent / ORIGINAL_DIR / f"{row['id']}.wav"
+                resynthesis = rows_path.parent / AUDIO_DIR / f"{row['id']}.wav"
+                if len(pairs) < limit and original.is_file() and resynthesis.is_file():
+                    pairs.append(_pair(row["id"], ("original", original), ("resynthesis", resynthesis), run_dir, row.get("asr_resynth", "")))
+    return pairs
+
+
+def headline_section(run_dir: Path, found: dict[str, Any], limit: int = 4) -> str:
+    """The page's first block: the machine, the stage summary table and, beside them, the listening pairs."""
+    state, machine = read_json(run_dir / STATE_NAME), read_json(run_dir / MACHINE_NAME)
+    summary = []
+    if machine:
+        summary.append(f'<p class="machine">machine: {html.escape(machine_line(machine))}</p>')
+    if state:
+        summary.append(table(["stage", "seconds", "threads", "results"], stage_rows(state, list(state))))
+    continuations, resyntheses = continuation_pairs(found, run_dir, limit), resynthesis_pairs(run_dir, limit)
+    listen = []
+    if continuations:
+        listen += ["<h3>prompt → continuation</h3>", *continuations]
+    if resyntheses:
+        listen += ["<h3>original → resynthesis</h3>", *resyntheses]
+    if not summary and not listen:
+        return ""
+    return f'<div class="headline"><div>{"".join(summary)}</div><div class="listen">{"".join(listen)}</div></div>'
+
+
 def generation_section(name: str, results: dict[str, Any], folder: Path, run_dir: Path, max_players: int) -> str:
     """Temperature sweep table and plot, AUC, prosody, spectrograms and audio players of one generation result."""
     from spokenlm.audio.io import load_audio
 
     keys = ["perplexity", "auto_bleu2", "self_bleu2", "vert"]
-    rows = [[r["temperature"], *(r[k] for k in keys)] for r in results["temperatures"]]
+    phones = ["phone_error_rate", "phone_continuations"] if "meant_vs_said" in results else []
+    rows = [[r["temperature"], *(r[k] for k in keys + phones)] for r in results["temperatures"]]
     if "oracle" in results:
-        rows.append(["oracle (real continuations)", *(results["oracle"][k] for k in keys)])
-    parts = [f"<h2>{html.escape(name)}</h2>", table(["temperature", *keys], rows)]
+        rows.append(["oracle (real continuations)", *(results["oracle"][k] for k in keys), *("-" for _ in phones)])
+    parts = [f"<h2>{html.escape(name)}</h2>", table(["temperature", *keys, *phones], rows)]
+    if phones:
+        said = results["meant_vs_said"]
+        parts.append(f"<p>Does the speech say what the LM meant? At T={said['temperature']:g}, the phone error rate of the "
+                     f"transcripts' CMUdict phones against the LM's own units is <b>{said['per']:.3f}</b> over "
+                     f"{said['continuations']} continuations of at least {said['min_seconds']:g} s (auto-BLEU2 {said['auto_bleu2']:.3f}).</p>")
     if "auc" in results:
         parts.append(table(list(results["auc"]), [[str(v) if isinstance(v, list) else v for v in results["auc"].values()]]))
     sweep = results["temperatures"]
@@ -146,7 +225,8 @@ def build_report(run_dir: str | Path, max_players: int = 12) -> Path:
     found = collect(run_dir)
     if not any(found.values()):
         raise SpokenLMError(f"{run_dir}: nothing to report (no metrics.jsonl or results.json under it)")
-    sections = [training_section(f"training: {k}", v) for k, v in found["training"].items()]
+    sections = [headline_section(run_dir, found)]
+    sections += [training_section(f"training: {k}", v) for k, v in found["training"].items()]
     sections += [pair_section(f"pairs: {k}", v) for k, v in found["pairs"].items()]
     sections += [generation_section(f"generation: {k}", v, run_dir / k, run_dir, max_players) for k, v in found["generation"].items()]
     page = (

@@ -15,16 +15,16 @@ Fitted by ``spokenlm train-tokenizer -c recipes/tokenizer-mel-rvq.yaml -o DIR`` 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from spokenlm.atomic import atomic_write_json
+from spokenlm.checkpoint import read_json, read_weights
 from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.base import TOKENIZERS, SpeechTokenizer
 from spokenlm.tokenizers.mel_quantizers import ChannelBinQuantizer, ResidualKMeansQuantizer
@@ -130,8 +130,8 @@ class MelTokenizer(SpeechTokenizer):
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> MelTokenizer:
         directory = Path(directory)
-        config = json.loads((directory / "config.json").read_text())
-        state = load_file(str(directory / WEIGHTS_NAME))
+        config = read_json(directory / "config.json")
+        state = read_weights(directory / WEIGHTS_NAME)
         if config["quantizer"] == ResidualKMeansQuantizer.kind:
             return cls(ResidualKMeansQuantizer.from_state(state), config["name"], config["mel_vocoder"], config["num_streams"])
         return cls(ChannelBinQuantizer.from_state(state, config["vocab_size"]), config["name"], config["mel_vocoder"])

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from spokenlm.atomic import atomic_write_json
+from spokenlm.checkpoint import read_json, read_weights
 from spokenlm.config import from_dict, to_dict
 from spokenlm.errors import SpokenLMError
 
@@ -137,5 +137,5 @@ class KMeansQuantizer:
         for name in (CENTROIDS_NAME, KMEANS_CONFIG_NAME):
             if not (directory / name).is_file():
                 raise SpokenLMError(f"{directory / name}: missing (no k-means quantizer here)")
-        config = from_dict(KMeansConfig, json.loads((directory / KMEANS_CONFIG_NAME).read_text()))
-        return cls(load_file(str(directory / CENTROIDS_NAME))["centroids"], config)
+        config = from_dict(KMeansConfig, read_json(directory / KMEANS_CONFIG_NAME))
+        return cls(read_weights(directory / CENTROIDS_NAME)["centroids"], config)

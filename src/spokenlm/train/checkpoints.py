@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from spokenlm.atomic import atomic_directory, atomic_write_text
-from spokenlm.checkpoint import CONFIG_NAME, WEIGHTS_NAME
+from spokenlm.checkpoint import CONFIG_NAME, WEIGHTS_NAME, read_json, read_weights
 from spokenlm.errors import SpokenLMError
 
 LATEST = "latest"
@@ -111,22 +111,15 @@ def latest_checkpoint(root: str | Path) -> Path | None:
     return directory
 
 
-def _load(path: Path) -> dict[str, torch.Tensor]:
-    try:
-        return load_file(str(path))
-    except FileNotFoundError as err:
-        raise SpokenLMError(f"{path}: missing from the checkpoint") from err
-    except Exception as err:  # safetensors raises its own error type for truncated or corrupt files
-        raise SpokenLMError(f"{path}: unreadable checkpoint file ({str(err).splitlines()[0] if str(err) else type(err).__name__})") from err
 
 
 def load_checkpoint(directory: str | Path) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, dict[str, Any]], dict[str, torch.Tensor], dict[str, Any]]:
     """Read (module states, optimizer states, rng tensors, trainer.json) of a checkpoint folder."""
     directory = Path(directory)
-    trainer = json.loads((directory / "trainer.json").read_text())
-    modules = {name: _load(directory / _weights_name(name)) for name in trainer.get("modules", [MAIN])}
+    trainer = read_json(directory / "trainer.json")
+    modules = {name: read_weights(directory / _weights_name(name)) for name in trainer.get("modules", [MAIN])}
     optimizers = {}
     for name in trainer.get("optimizers", []):
-        structure = json.loads((directory / f"optimizer.{name}.json").read_text())
-        optimizers[name] = unflatten_optimizer_state(_load(directory / f"optimizer.{name}.safetensors"), structure)
-    return modules, optimizers, _load(directory / "rng.safetensors"), trainer
+        structure = read_json(directory / f"optimizer.{name}.json")
+        optimizers[name] = unflatten_optimizer_state(read_weights(directory / f"optimizer.{name}.safetensors"), structure)
+    return modules, optimizers, read_weights(directory / "rng.safetensors"), trainer

@@ -86,6 +86,7 @@ def test_voc_cli_train_resynth_and_eval(tmp_path: Path, tiny_tokenizer_dir: Path
     assert result.exit_code == 0, result.output
     assert "resynthesized 2 utterance(s), skipped 1" in result.output.replace("\n", " ")
     assert sorted(p.name for p in (tmp_path / "re" / "audio").iterdir()) == sorted(c.name for c in asr_clips[:2])
+    assert sorted(p.name for p in (tmp_path / "re" / "original").iterdir()) == sorted(c.name for c in asr_clips[:2])  # for listening side by side
 
     refs = tmp_path / "refs.txt"
     annotation = json.loads((data_dir / "speechbrain" / "annotation" / "ASR_train.json").read_text())

@@ -24,10 +24,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from spokenlm.audio.loader import AudioDataConfig, load_training_audio
 from spokenlm.audio.reporting import console, report_skipped
+from spokenlm.checkpoint import read_weights
 from spokenlm.config import Renamed, load_config, save_config
 from spokenlm.encoders.base import Encoder, load_encoder
 from spokenlm.encoders.hubert import HubertEncoder
@@ -125,7 +126,7 @@ def save_targets(path: Path, targets: list[torch.Tensor]) -> None:
 
 
 def load_targets(path: Path) -> list[torch.Tensor]:
-    data = load_file(str(path))
+    data = read_weights(path)
     return list(data["ids"].split(data["lengths"].tolist()))
 
 
