@@ -3,7 +3,8 @@
 For each pipeline, ``--prompts`` real speech prompts (tests/assets: Harvard sentences and LJSpeech) are spoken at 1×
 speed over a loopback websocket by the latency probe (:mod:`spokenlm.serve.latency`). Latency runs from each prompt's
 last voiced sample to the first output sample above −40 dBFS as the client plays it; the server's VAD hang-over is
-included and printed beside it. Barge-in: on ``--barge-ins`` replies the next prompt is spoken over the reply, and
+included and printed beside it, and so are false ends of turn (turns the server ended at a pause inside a prompt;
+latency is measured on the reply to the whole prompt). Barge-in: on ``--barge-ins`` replies the next prompt is spoken over the reply, and
 the time until the client goes silent is measured. Capacity: 1, 2, 4 … concurrent half-duplex sessions converse for
 ``--load-seconds`` each, until the median session real-time factor (compute seconds / reply audio seconds) passes 1;
 then N = max(4, capacity) sessions run ``--hold-seconds`` and every frame sent must have been received.
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=20.0)
     parser.add_argument("--hold-seconds", type=float, default=60.0)
     parser.add_argument("--max-sessions", type=int, default=16)
+    parser.add_argument("--hangover-ms", type=float, help="the VAD hang-over (default: the server's, TurnConfig.end_silence_s)")
     args = parser.parse_args()
 
     from spokenlm.perf import configure_cpu_threads
@@ -99,10 +101,14 @@ def main() -> None:
         model_dir = write_random_model_dir(Path(tempfile.mkdtemp()) / "tiny", prompts[:12])
     config = ServeConfig(port=0)
     config.session.limits.max_sessions = args.max_sessions
+    if args.hangover_ms is not None:
+        config.session.turns.end_silence_s = args.hangover_ms / 1000
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "unknown CPU") if Path("/proc/cpuinfo").exists() else "unknown CPU"
     print(f"machine: {cpu}, {threads} torch thread(s); model dir {model_dir}")
-    print(f"VAD hang-over (end of turn after silence): {config.session.turns.end_silence_s * 1000:.0f} ms, included below")
+    detection = config.session.turns
+    print(f"VAD hang-over (end of turn after silence): {detection.end_silence_s * 1000:.0f} ms, included below; "
+          f"replies start at pauses of {detection.pause_s * 1000:.0f} ms where the pipeline allows it, sent when the turn ends")
     half_duplex = None
     for name in args.pipelines.split(","):
         pipeline = build_pipeline(name, model_dir)
@@ -113,10 +119,13 @@ def main() -> None:
         print(f"\n{name}:")
         print(f"  latency (last voiced sample → first output sample > −40 dBFS): {quantiles([t.latency_ms for t in plain if t.latency_ms is not None])}")
         print(f"  of which server: turn end → first audio sent: {quantiles([t.server_first_audio_ms for t in plain if t.server_first_audio_ms is not None])}")
-        print(f"  VAD hang-over measured: {quantiles([t.hangover_ms for t in plain if t.hangover_ms is not None])}")
+        print(f"  of which VAD: its last speech after the prompt's last voiced sample: {quantiles([t.vad_end_ms for t in plain if t.vad_end_ms is not None])}")
+        print(f"  of which VAD hang-over measured: {quantiles([t.hangover_ms for t in plain if t.hangover_ms is not None])}")
         print(f"  barge-in (speech onset → client silent): {quantiles([t.barge_in_ms for t in turns if t.barge_in_ms is not None])}")
         print(f"  echo correlation of reply with prompt: max {max((t.echo for t in turns), default=float('nan')):.3f}")
         print(f"  unanswered prompts: {sum(t.latency_ms is None for t in plain)}")
+        print(f"  false ends of turn (the server ended a turn inside a prompt): {sum(t.false_ends for t in turns)} "
+              f"in {sum(t.false_ends > 0 for t in turns)} of {len(turns)} prompts")
     if half_duplex is None:
         return
     capacity, sessions = 0, 1

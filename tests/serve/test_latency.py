@@ -29,7 +29,7 @@ def test_playout_is_gapless_from_arrival_and_finds_the_first_loud_sample():
 
 def test_voiced_span_of_real_speech(speech):
     first, last = voiced_span(with_silence(speech[0], 1.0))
-    assert first < 0.2 and abs(last - len(speech[0]) / 16000) < 0.15
+    assert first < 0.2 and abs(last - len(speech[0]) / 16000) < 0.03  # the clip ends as the speech does
 
 
 @pytest.mark.parametrize("pipeline", ["half-duplex", "cascade"])
@@ -43,7 +43,7 @@ def test_the_probe_measures_each_pipeline(pipeline, request, speech):
     with BackgroundServer(served, serve_config()) as url:
         client, measure = asyncio.run(probe(url.replace("http", "ws") + "/ws"))
     assert measure.latency_ms is not None and measure.latency_ms > 0 and measure.hangover_ms > 0  # no timing claims here
-    assert measure.server_first_audio_ms > 0 and measure.echo < 0.5
+    assert measure.server_first_audio_ms >= 0 and measure.echo < 0.5  # 0: answered ahead, at a pause
     if pipeline == "cascade":
         heard = [m["text"] for _, m in client.heard.messages if m["type"] == "text" and m["role"] == "user"]
         assert "small dog" in heard[0].lower()

@@ -1,5 +1,6 @@
-"""The pipelines on their own: MODEL_DIR errors, half-duplex and cascade replies to real speech, LM batching,
-per-session vocoder state."""
+"""The pipelines on their own: MODEL_DIR errors, half-duplex and cascade replies to real speech, sessions as rows of
+one LM state (chunked prefill and steps equal offline sampling), streamed replies equal to offline ones, per-session
+vocoder state."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import torch
 
 from spokenlm.errors import SpokenLMError
 from spokenlm.serve.pipelines import PIPELINES, Audio, Text, build_pipeline
@@ -49,13 +51,72 @@ def test_sessions_share_vocoder_weights_not_streaming_state(half_duplex):
     assert next(a.net.parameters()) is next(half_duplex.vocoder.net.parameters())
 
 
-def test_concurrent_turns_are_sampled_in_one_batch(half_duplex, speech):
-    before = half_duplex.sampler.batches
-    tokens = [half_duplex.tokenizer.encode(wav, 16000)[0].ids[0] for wav in speech]
-    futures = [half_duplex.sampler.submit(units) for units in tokens]
-    results = [f.result(60) for f in futures]
-    assert all(len(r) == 40 for r in results)
-    assert half_duplex.sampler.batches - before < len(tokens)  # the ones queued together shared a batch
+@pytest.fixture(scope="module")
+def greedy(model_dir):
+    """The half-duplex pipeline over the tiny MODEL_DIR with greedy 24-unit replies (not warmed up)."""
+    from spokenlm.serve.pipelines.half_duplex import HalfDuplexConfig, HalfDuplexPipeline
+
+    return HalfDuplexPipeline.load(model_dir, HalfDuplexConfig(temperature=0.0, reply_units=24, rows=4))
+
+
+def greedy_continuation(pipeline, units: np.ndarray, n: int) -> np.ndarray:
+    """The offline reply: :func:`sample` at temperature 0 over speech units, as units ``[n]``."""
+    from spokenlm.generate.sampling import sample
+
+    vocab = pipeline.model.vocab
+    new = sample(pipeline.model, [vocab.encode_units(units)], n, temperature=0.0, eos_id=-1, units_only=True)[0]
+    return vocab.ids_to_units(new).numpy()
+
+
+def test_rows_prefilled_in_chunks_beside_other_rows_continue_as_offline(greedy, speech):
+    """Incremental prefill == offline prefill, and the step path == sample() at temperature 0, while other rows of the
+    shared state are busy in the same forward passes."""
+    from spokenlm.serve.pipelines.half_duplex import UnitPicker
+    from spokenlm.serve.pipelines.lm_rows import LMRows
+
+    vocab = greedy.model.vocab
+    prompts = [greedy.tokenizer.encode(wav, 16000)[0].ids[0] for wav in speech]
+    rows = LMRows(greedy.model, 4)
+    pick = UnitPicker(greedy.model, greedy.config, seed=0)
+    ids = [vocab.encode_units(units) for units in prompts]
+    chunked = [rows.advance(0, ids[0][:5], pick, reset=True)]  # row 0 in chunks of 5, the others in one piece
+    chunked += [rows.advance(0, ids[0][start : start + 5], pick) for start in range(5, len(ids[0]), 5)]
+    replies = {row: [rows.advance(row, ids[row], pick, reset=True).result()] for row in (1, 2)}
+    replies[0] = [chunked[-1].result()]
+    for _ in range(11):
+        futures = {row: rows.advance(row, torch.tensor([reply[-1]]), pick) for row, reply in replies.items()}
+        for row, future in futures.items():
+            replies[row].append(future.result())
+    assert rows.calls < len(chunked) + 3 * 12  # rows shared forward passes
+    for row, units in enumerate(prompts):
+        np.testing.assert_array_equal(np.array(replies[row]) - vocab.unit_offset, greedy_continuation(greedy, units, 12))
+
+
+def test_streamed_reply_equals_the_offline_reply_voiced_offline(greedy, speech):
+    from spokenlm.tokens import Tokens
+
+    responder = greedy.open()
+    pieces = [e.samples for e in responder.respond(speech[1])]
+    responder.close()
+    units = greedy_continuation(greedy, greedy.tokenizer.encode(speech[1], 16000)[0].ids[0], 24)
+    offline = greedy.vocoder(Tokens(units[None], greedy.tokenizer.frame_rate), greedy.speaker, predict_durations=True)
+    assert len(pieces) > 2 and len(pieces[0]) < len(offline) / 4  # audio starts before the reply is complete
+    np.testing.assert_allclose(np.concatenate(pieces), offline, atol=1e-5)
+
+
+def test_heard_turn_is_prefilled_before_it_ends(greedy, speech):
+    responder = greedy.open()
+    turn = np.concatenate([speech[2], np.zeros(3200, np.float32)])
+    responder.begin()
+    for start in range(0, len(turn), 512):
+        responder.hear(turn[start : start + 512])
+        responder.prepare()
+    fed_while_speaking = responder.fed
+    wav = np.concatenate([e.samples for e in responder.respond(turn)])
+    responder.close()
+    offline = len(greedy.tokenizer.encode(turn, 16000)[0].ids[0]) + 1  # with the BOS
+    assert fed_while_speaking > 0.5 * offline  # most of the turn was in the LM before its end
+    assert len(wav) > 0 and np.abs(wav).max() > 0.01
 
 
 def test_half_duplex_sessions_run_side_by_side(half_duplex, speech):

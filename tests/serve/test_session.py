@@ -35,7 +35,7 @@ def test_a_conversation_with_real_speech(server, speech):
     assert client.ready["pipeline"] == "half-duplex" and client.ready["output_rate"] == 16000
     assert kinds[:2] == ["state", "state"] and {"turn", "reply_end", "summary"} <= set(kinds)
     assert len(measure.reply) > 16000 * 0.5 and np.abs(measure.reply).max() > 0.01
-    assert measure.echo < 0.5 and measure.latency_ms is not None and measure.hangover_ms == pytest.approx(288.0)
+    assert measure.echo < 0.5 and measure.latency_ms is not None and measure.hangover_ms == pytest.approx(192.0)
     assert summary["frames_received"] == client.frames_sent and summary["turns"] == summary["replies"] == 1
 
 

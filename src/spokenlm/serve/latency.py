@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +25,15 @@ LOUD = 10 ** (-40 / 20)  # -40 dBFS
 
 
 def voiced_span(wav: np.ndarray, sr: int = 16000) -> tuple[float, float]:
-    """(first, last) voiced instant of ``wav`` in seconds (silero-vad, no padding); the whole clip when none is found."""
+    """(first, last) voiced instant of ``wav`` in seconds: silero-vad's speech (no padding; the whole clip when none is
+    found), its end moved back to the last sample above −40 dBFS (silero's end lags into a following silence by up
+    to its minimum silence, the same criterion as the output's first sample)."""
     from spokenlm.audio.vad import VadConfig, speech_segments
 
     segments = speech_segments(wav, sr, VadConfig(pad_s=0.0, min_silence_s=0.1))
-    return (segments[0][0], segments[-1][1]) if segments else (0.0, len(wav) / sr)
+    first, last = (segments[0][0], segments[-1][1]) if segments else (0.0, len(wav) / sr)
+    loud = np.nonzero(np.abs(wav[: round(last * sr)]) > LOUD)[0]
+    return first, (float(loud[-1] + 1) / sr if len(loud) and loud[-1] + 1 > first * sr else last)
 
 
 def echo_correlation(output: np.ndarray, reference: np.ndarray) -> float:
@@ -48,10 +53,11 @@ class Heard:
     audio: list[tuple[float, np.ndarray]] = field(default_factory=list)
     messages: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
 
-    def first(self, kinds: str | tuple[str, ...], after: float = 0.0) -> tuple[float, dict[str, Any]] | None:
-        """The first message of one of ``kinds`` that arrived at or after ``after``."""
+    def first(self, kinds: str | tuple[str, ...], after: float = 0.0,
+              where: Callable[[float, dict[str, Any]], bool] | None = None) -> tuple[float, dict[str, Any]] | None:
+        """The first message of one of ``kinds`` that arrived at or after ``after`` (and for which ``where(t, m)``)."""
         kinds = (kinds,) if isinstance(kinds, str) else kinds
-        return next(((t, m) for t, m in self.messages if m["type"] in kinds and t >= after), None)
+        return next(((t, m) for t, m in self.messages if m["type"] in kinds and t >= after and (where is None or where(t, m))), None)
 
     def playout(self, rate: int, after: float = 0.0, cut: float | None = None) -> list[tuple[float, np.ndarray]]:
         """(start s, samples) of each chunk arrived after ``after`` as played gaplessly; chunks after ``cut`` dropped."""
@@ -116,11 +122,13 @@ class ProbeClient:
             self.frames_sent += 1
         return start
 
-    async def silence_until(self, kinds: str | tuple[str, ...], after: float, timeout: float) -> tuple[float, dict[str, Any]] | None:
-        """Send silence in real time until a message of ``kinds`` arrives after ``after`` (or ``timeout`` seconds pass)."""
+    async def silence_until(self, kinds: str | tuple[str, ...], after: float, timeout: float,
+                            where: Callable[[float, dict[str, Any]], bool] | None = None) -> tuple[float, dict[str, Any]] | None:
+        """Send silence in real time until a message of ``kinds`` arrives after ``after`` (``where`` as in
+        :meth:`Heard.first`), or ``timeout`` seconds pass."""
         frame = np.zeros(self.ready["frame_samples"], dtype=np.float32)
         deadline = time.monotonic() + timeout
-        while (found := self.heard.first(kinds, after)) is None and time.monotonic() < deadline:
+        while (found := self.heard.first(kinds, after, where)) is None and time.monotonic() < deadline:
             await self.send(frame)
         return found
 
@@ -137,7 +145,9 @@ class ProbeClient:
 class TurnMeasure:
     """One prompt's measurements (milliseconds; ``None`` when it did not happen). ``reply``: the audio heard (float32
     at the output rate); ``echo``: its :func:`echo_correlation` with the prompt; ``barge_in_sample``: the stream sample
-    (counted from the session's first frame) of the barge-in speech's first voiced sample."""
+    (counted from the session's first frame) of the barge-in speech's first voiced sample; ``false_ends``: turns the
+    server ended inside the prompt (at a pause, before its last voiced sample); ``vad_end_ms``: how long after the
+    prompt's last voiced sample the server's VAD heard its last speech (the turn's end is ``hangover_ms`` later)."""
 
     latency_ms: float | None
     hangover_ms: float | None
@@ -146,6 +156,8 @@ class TurnMeasure:
     reply: np.ndarray
     echo: float
     barge_in_sample: int | None = None
+    false_ends: int = 0
+    vad_end_ms: float | None = None
 
 
 def first_loud(played: list[tuple[float, np.ndarray]], rate: int) -> float | None:
@@ -165,23 +177,32 @@ async def measure_turn(client: ProbeClient, prompt: np.ndarray, barge_in: np.nda
     rate, out_rate = client.ready["input_rate"], client.ready["output_rate"]
     prompt_end = voiced_span(prompt, rate)[1]  # before speaking: the VAD must not hold up the real-time stream
     barge_start = voiced_span(barge_in, rate)[0] if barge_in is not None else 0.0
+    end_ms = (client.frames_sent * client.ready["frame_samples"] / rate + prompt_end) * 1000  # in the server's stream
     start = await client.send(prompt)
     last_voiced = start + prompt_end
-    answered = await client.silence_until(("turn", "reply_end", "error"), start, timeout)
+
+    def inside(m: dict[str, Any]) -> bool:  # a turn the server ended before the prompt's end
+        return m["type"] == "turn" and m["speech_end_ms"] < end_ms - 100
+
+    def answer(t: float, m: dict[str, Any]) -> bool:  # the reply to the whole prompt, or its failure
+        return not inside(m) and (m["type"] == "turn" or t >= last_voiced)
+
+    answered = await client.silence_until(("turn", "reply_end", "error"), start, timeout, answer)
     turn = answered if answered and answered[1]["type"] == "turn" else None
+    since = turn[0] if turn else last_voiced  # what is heard from here on answers the prompt
     barge_ms = barge_sample = None
     if barge_in is None or turn is None:
-        await client.silence_until("reply_end", start, timeout)
-    elif await _sound_for(client, start, out_rate, barge_after_s, timeout):
+        await client.silence_until("reply_end", since, timeout)
+    elif await _sound_for(client, since, out_rate, barge_after_s, timeout):
         barge_sample = client.frames_sent * client.ready["frame_samples"] + round(barge_start * rate)
         onset = await client.send(barge_in) + barge_start
-        stopped = await client.silence_until("interrupted", start, timeout)
-        end_of_audio = max((t + len(s) / out_rate for t, s in client.heard.playout(out_rate, after=start)), default=onset)
+        stopped = await client.silence_until("interrupted", since, timeout)
+        end_of_audio = max((t + len(s) / out_rate for t, s in client.heard.playout(out_rate, after=since)), default=onset)
         barge_ms = max(0.0, (min(stopped[0], end_of_audio) if stopped else end_of_audio) - onset) * 1000
         if stopped:
             await client.silence_until("reply_end", stopped[0], timeout)
-    cut = client.heard.first("interrupted", start)
-    played = client.heard.playout(out_rate, after=start, cut=cut[0] if cut else None)
+    cut = client.heard.first("interrupted", since)
+    played = client.heard.playout(out_rate, after=since, cut=cut[0] if cut else None)
     reply = np.concatenate([s for _, s in played]) if played else np.zeros(0, np.float32)
     loud = first_loud(played, out_rate)
     return TurnMeasure(
@@ -192,6 +213,9 @@ async def measure_turn(client: ProbeClient, prompt: np.ndarray, barge_in: np.nda
         reply=reply,
         echo=echo_correlation(reply, prompt) if out_rate == rate else float("nan"),
         barge_in_sample=barge_sample,
+        false_ends=sum(m["type"] == "state" and m["state"] == "thinking" and t < last_voiced for t, m in client.heard.messages
+                       if t >= start),  # every end of turn says "thinking"
+        vad_end_ms=turn[1]["speech_end_ms"] - end_ms if turn else None,
     )
 
 

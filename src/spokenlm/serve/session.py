@@ -24,7 +24,7 @@ import numpy as np
 from spokenlm.serve.limits import FrameBudget, Limits
 from spokenlm.serve.pipelines.base import Event, Pipeline, Text
 from spokenlm.serve.protocol import ProtocolError, check_format, decode, encode, float_to_pcm, pcm_to_float
-from spokenlm.serve.turns import SpeechStarted, TurnConfig, TurnDetector, TurnDropped, TurnEnded
+from spokenlm.serve.turns import Paused, Resumed, SpeechStarted, TurnConfig, TurnDetector, TurnDropped, TurnEnded
 
 log = logging.getLogger("spokenlm.serve")
 MAX_ERRORS = 200  # a client that sends this many bad messages is closed
@@ -107,6 +107,9 @@ class Session:
         self.responder = None
         self.reply_task: asyncio.Task | None = None
         self.last_close: Future | None = None
+        self.heard = 0  # windows of the detector's current turn handed to the responder
+        self.confirm: asyncio.Future | None = None  # the end of the turn a reply started at a pause waits for
+        self.preparing: Future | None = None
         self.error_times: dict[str, float] = {}
         self.started = time.monotonic()
 
@@ -142,11 +145,20 @@ class Session:
             await self.safe(self.error(f"internal server error ({type(err).__name__}); the session ends", fatal=True))
         finally:
             await self.stop_reply()
+            await self.safe(self.close_responder())
             self.stats.seconds = round(time.monotonic() - self.started, 3)
             await self.safe(self.send("summary", **self.stats.summary()))
             await self.safe(self.ws.close())
         log.info("%s: session %s ended: %s", self.client, self.stats.session, self.stats.summary())
         return self.stats.summary()
+
+    async def close_responder(self) -> None:
+        """After the last reply's iterator closed, free what the responder holds of the pipeline (e.g. its LM row)."""
+        if self.responder is None:
+            return
+        if self.last_close is not None:
+            await asyncio.wrap_future(self.last_close)
+        await asyncio.wrap_future(self.compute.submit(self.responder.close))
 
     @staticmethod
     async def safe(awaitable: Any) -> None:
@@ -212,13 +224,45 @@ class Session:
                     self.stats.barge_ins += 1
                     await self.stop_reply()
                     await self.send("interrupted", at_sample=event.at_sample, detected_sample=event.detected_sample)
+                self.responder.begin()
+                self.heard = 0
                 await self.send("state", state="user_speaking")
-            elif isinstance(event, TurnDropped):
-                await self.send("state", state="listening")
+            elif isinstance(event, Paused):
+                if self.pipeline.answers_pauses and (self.reply_task is None or self.reply_task.done()):
+                    self.confirm = asyncio.get_running_loop().create_future()
+                    self.reply_task = asyncio.create_task(self.reply(event, self.confirm))
+            elif isinstance(event, Resumed | TurnDropped):
+                if self.confirm is not None:
+                    self.confirm = None
+                    await self.stop_reply()  # nothing of it was sent
+                if isinstance(event, TurnDropped):
+                    await self.send("state", state="listening")
             elif isinstance(event, TurnEnded):
                 self.stats.turns += 1
                 await self.send("state", state="thinking")
-                self.reply_task = asyncio.create_task(self.reply(event))
+                if self.confirm is not None:
+                    self.confirm.set_result(event)
+                    self.confirm = None
+                else:
+                    self.reply_task = asyncio.create_task(self.reply(event))
+        if self.detector.speaking:
+            self.listen()
+
+    def listen(self) -> None:
+        """Hand the turn's new audio to the responder and let it work on it (one ``prepare`` in flight at a time)."""
+        windows = self.detector.turn[self.heard :]
+        if not windows:
+            return
+        self.responder.hear(np.concatenate(windows))
+        self.heard += len(windows)
+        if self.preparing is None or self.preparing.done():
+            self.preparing = self.compute.submit(self.responder.prepare)
+            self.preparing.add_done_callback(self._prepared)
+
+    def _prepared(self, done: Future) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            err = done.exception()
+            log.error("%s: listening failed: %s: %s", self.client, type(err).__name__, err)
 
     # ------------------------------------------------------------------ audio out
     async def stop_reply(self) -> None:
@@ -227,8 +271,9 @@ class Session:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-    async def reply(self, turn: TurnEnded) -> None:
-        """Send the responder's answer to ``turn``: text as it comes, audio paced; cancelled on barge-in."""
+    async def reply(self, turn: TurnEnded | Paused, confirm: asyncio.Future | None = None) -> None:
+        """Send the responder's answer to ``turn``: text as it comes, audio paced; cancelled on barge-in. A reply to a
+        pause (``confirm``) computes its first piece, then waits for the :class:`TurnEnded` it gets before sending."""
         if self.last_close is not None:
             await asyncio.wrap_future(self.last_close)  # the previous reply's streaming state is released first
         ended = time.monotonic()
@@ -239,6 +284,9 @@ class Session:
                 start = time.perf_counter()
                 event = await reply.next()
                 self.stats.compute_seconds += time.perf_counter() - start
+                if confirm is not None:
+                    turn, confirm = await confirm, None
+                    ended = time.monotonic()
                 if event is None:
                     break
                 if isinstance(event, Text):

@@ -42,6 +42,11 @@ class DurationPredictor(nn.Module):
             x = x + torch.relu(norm(conv(x.transpose(1, 2)).transpose(1, 2)))
         return self.out(x).squeeze(-1)
 
+    @property
+    def context(self) -> int:
+        """Tokens on each side that one token's prediction reads: a token's duration is final once this many follow it."""
+        return sum(conv.padding[0] for conv in self.convs)
+
     def loss(self, ids: torch.Tensor, durations: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Masked MSE of log-durations; ``durations``/``mask`` ``[B, N]`` (mask True on real tokens)."""
         error = (self.forward(ids) - durations.clamp_min(1).float().log()) ** 2

@@ -2,9 +2,11 @@
 
 A :class:`Pipeline` holds the loaded models, shared by all sessions. ``open()`` makes one session's
 :class:`Responder` (its own streaming state, e.g. a vocoder's). Today's pipelines take turns: the session
-(:mod:`spokenlm.serve.session`) detects the end of each user turn and iterates ``respond(turn)``, which yields
-:class:`Text` and :class:`Audio` as they are ready; the session stops iterating on barge-in. Each ``next()`` may
-compute and runs on the server's compute threads. A full-duplex pipeline (the step APIs: ``encode_step`` → ``step``
+(:mod:`spokenlm.serve.session`) tells the responder when a user turn begins (``begin``) and hands it the turn's
+audio as it arrives (``hear``, then ``prepare`` on the compute threads), so a responder may work while the user
+speaks; at the end of the turn it iterates ``respond(turn)``, which yields :class:`Text` and :class:`Audio` as they
+are ready; the session stops iterating on barge-in. Each ``next()`` may compute and runs on the server's compute
+threads. ``close()`` at the end of the session frees what the responder holds of the pipeline. A full-duplex pipeline (the step APIs: ``encode_step`` → ``step``
 → ``decode_step`` per frame) slots in as a ``Responder`` whose ``respond`` reads the live frames instead of a turn.
 """
 
@@ -40,7 +42,21 @@ Event = Audio | Text
 
 
 class Responder(ABC):
-    """One session's side of a pipeline."""
+    """One session's side of a pipeline. ``begin``/``hear`` are cheap and called on the event loop, in order;
+    ``prepare``, ``respond``'s steps and ``close`` run on the compute threads. The defaults do nothing (a responder
+    that reads only the finished turn)."""
+
+    def begin(self) -> None:
+        """A user turn began: what was heard before belongs to no turn now."""
+
+    def hear(self, samples: np.ndarray) -> None:
+        """The next float32 ``[samples]`` of the current turn at the pipeline's ``input_rate`` (the turn's pre-roll first)."""
+
+    def prepare(self) -> None:
+        """Work on what was heard so far (e.g. tokenize it), so that less remains at the end of the turn."""
+
+    def close(self) -> None:
+        """The session ended."""
 
     @abstractmethod
     def respond(self, turn: np.ndarray) -> Iterator[Event]:
@@ -55,6 +71,8 @@ class Pipeline(ABC):
         input_rate: rate of the user audio it reads, Hz.
         output_rate: rate of the :class:`Audio` it yields, Hz.
         has_text: whether it yields :class:`Text` (what it heard and says).
+        answers_pauses: whether the session may start answering at a pause inside a turn (sending nothing until the
+            turn ends, dropping the answer if the user goes on): for pipelines whose answer starts cheaply.
     """
 
     name: ClassVar[str]
@@ -62,6 +80,7 @@ class Pipeline(ABC):
     input_rate: int = 16000
     output_rate: int
     has_text: bool = False
+    answers_pauses: bool = False
 
     @classmethod
     @abstractmethod
@@ -75,8 +94,10 @@ class Pipeline(ABC):
     def warm_up(self) -> None:
         """Answer 2 s of a bundled real speech prompt, so first-use costs (JIT compilation, lazy weights, caches) are
         paid at start-up rather than in the first user's turn."""
-        for _ in self.open().respond(bundled_speech(self.input_rate)[: 2 * self.input_rate]):
+        responder = self.open()
+        for _ in responder.respond(bundled_speech(self.input_rate)[: 2 * self.input_rate]):
             pass
+        responder.close()
 
     def describe(self) -> dict[str, object]:
         """What the ``ready`` message and the page show about this pipeline."""
