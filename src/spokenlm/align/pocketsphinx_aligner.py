@@ -10,6 +10,7 @@ retried once with much wider beams.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 
 from spokenlm.align.lexicon import pronunciation, text_to_words
 from spokenlm.align.phones import PhoneSegment, merge_repeated_silence, normalize_phone
+from spokenlm.align.words import WordSegment
 from spokenlm.audio.io import resample
 from spokenlm.errors import MissingDependencyError, SpokenLMError
 
@@ -25,6 +27,8 @@ ALIGN_SAMPLE_RATE = 16000
 """The en-us acoustic model works at 16 kHz; inputs are resampled."""
 
 _FRAME_RATE = 100.0  # pocketsphinx frames per second
+_ALTERNATIVE = re.compile(r"\(\d+\)$")  # "the(2)": the dictionary's second pronunciation
+_FILLER = ("<", "+", "[")  # <sil>, <s>, +NOISE+: no word of the transcript
 _WIDE_BEAMS = {"beam": 1e-120, "pbeam": 1e-120, "wbeam": 1e-100}
 
 
@@ -80,14 +84,8 @@ class PocketsphinxAligner:
             decoder.end_utt()
         return decoder.get_alignment()
 
-    def align(self, wav: np.ndarray, sr: int, text: str, source: str | Path = "<waveform>") -> list[PhoneSegment]:
-        """Align mono ``wav`` ``[samples]`` at ``sr`` Hz to ``text``.
-
-        Returns phone segments (ARPAbet without stress, ``SIL`` for pauses) with
-        times in seconds from the start of ``wav``. Raises :class:`AlignmentError`
-        naming ``source`` when the text has no words, a word has no pronunciation,
-        the audio is silent or non-finite, or the decoder finds no path.
-        """
+    def _alignment(self, wav: np.ndarray, sr: int, text: str, source: str | Path) -> Any:
+        """The pocketsphinx ``Alignment`` (words of phones, in 10 ms frames) of ``wav`` to ``text``; see :meth:`align`."""
         words = text_to_words(text)
         if not words:
             raise AlignmentError(source, f"no words in transcript {text!r}")
@@ -105,17 +103,36 @@ class PocketsphinxAligner:
             except RuntimeError as err:
                 failure = f"decoder found no alignment, even with wide beams: {err}"
             if alignment is not None:
-                break
-        if alignment is None:
-            raise AlignmentError(source, failure)
+                return alignment
+        raise AlignmentError(source, failure)
+
+    def align(self, wav: np.ndarray, sr: int, text: str, source: str | Path = "<waveform>") -> list[PhoneSegment]:
+        """Align mono ``wav`` ``[samples]`` at ``sr`` Hz to ``text``.
+
+        Returns phone segments (ARPAbet without stress, ``SIL`` for pauses) with
+        times in seconds from the start of ``wav``. Raises :class:`AlignmentError`
+        naming ``source`` when the text has no words, a word has no pronunciation,
+        the audio is silent or non-finite, or the decoder finds no path.
+        """
         segments = [
             PhoneSegment(normalize_phone(phone.name), phone.start / _FRAME_RATE, (phone.start + phone.duration) / _FRAME_RATE)
-            for word in alignment
+            for word in self._alignment(wav, sr, text, source)
             for phone in word
         ]
         if not segments:
             raise AlignmentError(source, "decoder returned an empty alignment")
         return merge_repeated_silence(segments)
+
+    def align_words(self, wav: np.ndarray, sr: int, text: str, source: str | Path = "<waveform>") -> list[WordSegment]:
+        """The words of ``text`` with their times (s from the start of ``wav`` ``[samples]`` at ``sr`` Hz), pauses
+        left out; one segment per word of :func:`~spokenlm.align.lexicon.text_to_words`. Errors as :meth:`align`."""
+        words = [WordSegment(_ALTERNATIVE.sub("", w.name), w.start / _FRAME_RATE, (w.start + w.duration) / _FRAME_RATE)
+                 for w in self._alignment(wav, sr, text, source)]
+        words = [w for w in words if not w.word.startswith(_FILLER)]
+        expected = text_to_words(text)
+        if [w.word for w in words] != expected:
+            raise AlignmentError(source, f"decoder returned words {[w.word for w in words]} for {expected}")
+        return words
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""``spokenlm data``: build (synth), import and check corpora stored as lhotse manifests."""
+"""``spokenlm data``: build (synth), import, check and word-align corpora stored as lhotse manifests."""
 
 from __future__ import annotations
 
@@ -141,4 +141,36 @@ def check(
     table.add_row("result", "[green]ok[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]")
     stdout.print(table)
     if not report.ok:
+        raise typer.Exit(1)
+
+
+@data_app.command("align")
+def align(
+    corpus: Path = typer.Argument(..., help="A corpus folder (recordings/supervisions/cuts.jsonl.gz); its manifests gain word tiers."),
+) -> None:
+    """Word alignments for every supervision, stored as lhotse alignment["word"] tiers in the corpus's manifests.
+
+    Synthesized speech: the engine's phone timings grouped into words. Real speech: pocketsphinx forced alignment
+    of the transcript. Supervisions that already have a word tier are kept. Words that could not be aligned,
+    failed alignments and supervisions without a transcript are listed; exits 1 when any word is left unaligned.
+    """
+    from spokenlm.align.corpus import align_corpus
+
+    with user_errors():
+        with _progress("aligning") as bar:
+            task = bar.add_task("align", total=None)
+            report = align_corpus(corpus, lambda: bar.advance(task))
+    table = Table(title=f"data align {corpus}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    rows = (("supervisions", report.supervisions), ("already aligned", report.reused), ("words aligned", report.words),
+            ("supervisions with unaligned words", len(report.unaligned)), ("alignments failed", len(report.failed)),
+            ("supervisions without transcript", len(report.no_text)))
+    for name, value in rows:
+        table.add_row(name, str(value))
+    stdout.print(table)
+    _report_skipped("supervisions with words that could not be aligned", report.unaligned)
+    _report_skipped("supervisions whose alignment failed (words left unaligned)", report.failed)
+    _report_skipped("supervisions without a transcript (skipped)", report.no_text)
+    if report.unaligned or report.failed:
         raise typer.Exit(1)

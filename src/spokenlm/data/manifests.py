@@ -113,6 +113,22 @@ class _JsonlGzWriter:
         self.tmp.unlink(missing_ok=True)
 
 
+def write_jsonl_gz(path: str | Path, items: Iterable[dict]) -> int:
+    """Write ``items`` as one JSON line each into the gzipped ``path``, atomically (a temporary file renamed into
+    place when complete); returns how many were written."""
+    writer = _JsonlGzWriter(Path(path))
+    count = 0
+    try:
+        for item in items:
+            writer.write(item)
+            count += 1
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit()
+    return count
+
+
 def _local(supervision: Any) -> Any:
     """The supervision as a cut holds it: times relative to the cut start (lhotse's convention)."""
     return supervision.with_offset(-supervision.start)

@@ -13,7 +13,9 @@ Three packings share this:
 * :class:`PackedCorpus` — one stream of the shards, windows ``[T+1]``;
 * :class:`MultiStreamCorpus` — K streams of a :class:`~spokenlm.layouts.layout.StreamLayout`, each in its own
   vocabulary, with the layout's delays, windows ``[K, T+1]`` (pad ids where a stream has nothing);
-* :class:`FlatCorpus` — K codebooks serialised in time into one joint vocabulary, windows ``[T+1]``.
+* :class:`FlatCorpus` — K codebooks serialised in time into one joint vocabulary, windows ``[T+1]``;
+* :class:`~spokenlm.data.interleaved.FormattedCorpus` — speech and text of aligned utterances in sequence formats
+  (speech only, text only, pairs, word-level interleaving), one joint vocabulary, windows ``[T+1]``.
 
 Window ``i`` of the infinite stream is window ``i % W`` of epoch ``i // W`` (W windows per
 epoch): the data of a training step depends only on the step, which makes resume exact
@@ -66,7 +68,7 @@ class _Windows(ABC):
             raise SpokenLMError("no documents to pack (is the token corpus empty?)")
         self.readers, self.documents = readers, documents
         self.seq_len, self.seed, self.shuffle = seq_len, seed, shuffle
-        self.doc_tokens = np.array([self._document_length(readers[r].entries[i]["length"]) for r, i in documents], dtype=np.int64)
+        self.doc_tokens = np.array([self._document_columns(doc) for doc in range(len(documents))], dtype=np.int64)
         self.total_tokens = int(self.doc_tokens.sum())
         self.windows_per_epoch = (self.total_tokens - 1) // seq_len
         if self.windows_per_epoch < 1:
@@ -76,6 +78,11 @@ class _Windows(ABC):
     @abstractmethod
     def _document_length(self, frames: int) -> int:
         """Columns a document of ``frames`` frames packs to."""
+
+    def _document_columns(self, doc: int) -> int:
+        """Columns document ``doc`` packs to (from its frames, :meth:`_document_length`)."""
+        r, i = self.documents[doc]
+        return self._document_length(self.readers[r].entries[i]["length"])
 
     @abstractmethod
     def _document_ids(self, doc: int) -> np.ndarray:

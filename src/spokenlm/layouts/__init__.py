@@ -6,9 +6,10 @@
 * :mod:`~spokenlm.layouts.delay` — delay / undelay (MusicGen/Moshi).
 * :mod:`~spokenlm.layouts.flatten` — codebooks serialised in time with per-codebook offsets (SpeechGPT, Llama-Mimi).
 * :mod:`~spokenlm.layouts.interleave` — word-level speech/text interleaving (SpiRit-LM).
+* :mod:`~spokenlm.layouts.formats` — sequence formats of speech+text LMs (speech, text, pairs, interleaved) and back.
 * :mod:`~spokenlm.layouts.channels` — two-channel stacking and splitting (dGSLM, Moshi).
 
-A bottom layer: it imports only ``errors`` and ``config``, so ``Tokens``, data, models and generation all use it.
+A bottom layer: it imports only ``errors``, ``config`` and ``registry``, so ``Tokens``, data, models and generation all use it.
 """
 
 from spokenlm.layouts.channels import split_channels, stack_channels

@@ -86,7 +86,7 @@ def test_cli_train_generate_export(corpus, tmp_path):
         assert result.exit_code == 0 and (tmp_path / "hf" / "config.json").exists()
 
 
-@pytest.mark.parametrize("recipe", sorted(p.name for p in (REPO / "recipes").glob("*.yaml") if p.name.startswith(("gslm-", "twist-"))))
+@pytest.mark.parametrize("recipe", sorted(p.name for p in (REPO / "recipes").glob("*.yaml") if p.name.startswith(("gslm-", "twist-", "spiritlm-", "slamming-"))))
 def test_recipes_load(recipe):
     config = load_config(TrainConfig, REPO / "recipes" / recipe)
     assert config.optim.batch_size % config.optim.grad_accum == 0
@@ -128,7 +128,8 @@ def codec_tokens(tmp_path_factory):
 
 
 @pytest.mark.parametrize("shape", [("data.delays=[0, 1, 1, 1]",), ("model.head=depth", "model.tie_embeddings=false", "model.depth.dim=16"),
-                                   ("data.flatten=true",)], ids=["delay", "depth", "flat"])
+                                   ("model.head=depth", "model.tie_embeddings=false", "model.depth.dim=16", "model.depth.weights_per_step=true"),
+                                   ("data.flatten=true",)], ids=["delay", "depth", "depth-per-step", "flat"])
 def test_multi_stream_shapes_learn_real_codec_tokens_and_score_and_generate(codec_tokens, tmp_path, shape):
     import math
 

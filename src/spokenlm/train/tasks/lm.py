@@ -4,13 +4,17 @@ One stream (``data.num_streams: 0``) is GSLM/TWIST. K streams (the first K of th
 codec's codebooks) are modelled jointly: each in its own vocabulary, with the delays of
 ``data.delays`` (MusicGen/Moshi delay pattern) and the head of ``model.head`` (``linear`` or
 ``depth``); the loss is the per-stream cross-entropy weighted by ``model.loss_weights``, padding
-left out. The data of step ``s`` is a pure function of ``s`` (see :mod:`spokenlm.data.packing`),
-so batches are the same for any number of ranks and resume is exact. Cold init from ``model``
-(seeded), or TWIST warm start from the text LM in ``init.text_lm``.
+left out. With ``data.text.corpus`` (word-aligned lhotse corpus of the tokens) it is a speech+text LM
+(SpiRit-LM, Slamming's interleaving): one stream of units and text in a joint vocabulary, documents in the
+sequence formats of ``data.text.formats`` (:mod:`spokenlm.train.tasks.speech_text`). The data of step ``s``
+is a pure function of ``s`` (see :mod:`spokenlm.data.packing`), so batches are the same for any number
+of ranks and resume is exact. Cold init from ``model`` (seeded), or TWIST warm start from the text LM in
+``init.text_lm``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from spokenlm.config import to_dict
+from spokenlm.data.interleaved import FormattedCorpus
 from spokenlm.data.packing import FlatCorpus, MultiStreamCorpus, PackedCorpus, corpus_documents, split_documents
 from spokenlm.data.shards import ShardReader, open_token_corpus
 from spokenlm.data.vocab import Vocabulary
@@ -36,6 +41,7 @@ from spokenlm.train.config import LoopConfig
 from spokenlm.train.loop import Loop
 from spokenlm.train.metrics import MetricsLog
 from spokenlm.train.task import LoopContext, Metrics, Task
+from spokenlm.train.tasks.speech_text import SkipCounts, TextDataConfig, corpus_words, formatted_documents, text_tokenizer
 
 
 @dataclass
@@ -52,6 +58,7 @@ class DataConfig:
         flatten: serialise the K streams in time into one stream (``model.layout: flat``; Llama-Mimi, SpeechGPT).
         document_attention: attend only within each packed document (else documents are only separated by EOS).
         val_windows: number of validation windows per evaluation (0: all).
+        text: the text side of a speech+text LM (:class:`TextDataConfig`; ``text.corpus`` empty: a speech LM).
     """
 
     train: str = ""
@@ -64,6 +71,7 @@ class DataConfig:
     flatten: bool = False
     document_attention: bool = False
     val_windows: int = 64
+    text: TextDataConfig = field(default_factory=TextDataConfig)
 
 
 @dataclass
@@ -136,6 +144,21 @@ class LMTask(Task):
             self.config.model = dataclasses.replace(self.config.model, streams=self._stream_specs(self.readers[0]), layout=layout)
         elif data.flatten:
             raise ConfigError("data.flatten serialises data.num_streams streams: set data.num_streams")
+        if data.text.corpus:
+            self._load_text()
+
+    def _load_text(self) -> None:
+        """Words of the text corpus and the text tokenizer; the model's vocabulary gains the text ids."""
+        c = self.config
+        if c.data.num_streams:
+            raise ConfigError("data.text.corpus makes a one-stream speech+text LM: leave data.num_streams at 0")
+        if c.init.text_lm and not c.init.keep_text:
+            raise ConfigError("a speech+text LM warm-started from init.text_lm keeps its text tokens: set init.keep_text=true")
+        self.skipped = SkipCounts()
+        self.words = corpus_words(c.data.text.corpus, self.skipped)
+        ids = {item for reader in self.readers for item in reader.ids()}
+        self.text = text_tokenizer(c.data.text, c.init.text_lm, [w for item, w in self.words.items() if item in ids])
+        c.model = dataclasses.replace(c.model, n_text=self.text.vocab_size)
 
     def _stream_specs(self, shard: ShardReader) -> list:
         """The model's streams: the first ``data.num_streams`` of the tokens, with ``data.delays``."""
@@ -159,6 +182,9 @@ class LMTask(Task):
             model = UnitLM.from_text_lm(c.init.text_lm, c.model.n_units, keep_text=c.init.keep_text, seed=c.seed)
             if c.data.seq_len > model.config.max_seq_len:
                 raise ConfigError(f"data.seq_len={c.data.seq_len} exceeds the text LM's {model.config.max_seq_len} positions")
+            if c.data.text.corpus and model.vocab.n_text != self.text.vocab_size:
+                raise ConfigError(f"data.text.tokenizer has {self.text.vocab_size} text ids, the text LM {model.vocab.n_text}: "
+                                  "leave data.text.tokenizer empty to use the text LM's own")
             c.model = model.config
         else:
             model = UnitLM(c.model)
@@ -175,7 +201,11 @@ class LMTask(Task):
             val_readers, val_docs = self.val_readers, corpus_documents(self.val_readers)
         else:
             documents, val_docs = split_documents(documents, data.val_fraction, self.config.seed)
-        if data.num_streams:
+        if data.text.corpus:
+            def pack(readers, docs, **kw):
+                docs, spans = formatted_documents(readers, docs, self.words, self.text, model.vocab, self.skipped)
+                return FormattedCorpus(readers, docs, model.vocab, data.seq_len, spans, data.text.formats, stream=data.stream, **kw)
+        elif data.num_streams:
             corpus = FlatCorpus if data.flatten else MultiStreamCorpus
 
             def pack(readers, docs, **kw):
@@ -266,6 +296,10 @@ class LMTask(Task):
         final.load_weights(states[MAIN], str(self.ctx.out_dir))
         final.save_pretrained(Path(self.config.out_dir) / "model")
         summary: dict[str, Any] = {"parameters": self.modules[MAIN].num_parameters()}
+        if self.config.data.text.corpus:
+            self.text.save(Path(self.config.out_dir) / "model")
+            summary["skipped_cuts"] = self.skipped.to_dict()
+            summary["formats"] = dict(Counter(self.train_data.format_names))
         if isinstance(self.train_data, MultiStreamCorpus):
             summary["unigram_entropies"] = self.train_data.unigram_entropies()
             if val_loss is not None:
