@@ -110,7 +110,7 @@ def _a(word: str) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
 
 
-def _plural(word: str) -> str:
+def plural(word: str) -> str:
     """English plural of the nouns in these lists (``puppy`` → ``puppies``, ``box`` → ``boxes``)."""
     if word in IRREGULAR_PLURALS:
         return IRREGULAR_PLURALS[word]
@@ -129,27 +129,51 @@ def _middle(c: _Cast, r: random.Random) -> list[Callable[[], str]]:
         lambda: f"Together they {c.action[1]} the {c.thing} and carried it to the {c.place}.",
         lambda: f"{r.choice(TIMES)}, {c.hero} and {c.friend} {r.choice(MOVES)[1]} {r.choice(PREPOSITIONS)} the {c.place}.",
         lambda: f"{r.choice(WEATHER)}, so they {r.choice(MOVES)[1]} under a {r.choice(ADJECTIVES)} tree.",
-        lambda: f"They saw {r.choice(NUMBERS)} {_plural(r.choice(CREATURES))} {r.choice(PREPOSITIONS)} the {r.choice(PLACES)}.",
+        lambda: f"They saw {r.choice(NUMBERS)} {plural(r.choice(CREATURES))} {r.choice(PREPOSITIONS)} the {r.choice(PLACES)}.",
         lambda: f"The {c.thing} was {c.thing_adj}, and {c.hero} felt {r.choice(FEELINGS)}.",
         lambda: f"{c.hero} showed the {c.thing} to {c.poss} {r.choice(FAMILY)}.",
-        lambda: f"{c.hero} was hungry, so {c.pron} {r.choice(MEALS)[1]} {r.choice(COUNTS)} {_plural(r.choice(FOODS))}.",
+        lambda: f"{c.hero} was hungry, so {c.pron} {r.choice(MEALS)[1]} {r.choice(COUNTS)} {plural(r.choice(FOODS))}.",
         lambda: f"{c.friend} brought some {r.choice(DRINKS)} and {_a(r.choice(FOODS))} for lunch.",
         lambda: f"{c.pron.capitalize()} put on {c.poss} {r.choice(ADJECTIVES)} {r.choice(CLOTHES)} and {r.choice(MOVES)[1]} {r.choice(ADVERBS)}.",
-        lambda: f"They found {r.choice(COUNTS)} {r.choice(ADJECTIVES)} {_plural(r.choice(OBJECTS))} in the {c.place}.",
+        lambda: f"They found {r.choice(COUNTS)} {r.choice(ADJECTIVES)} {plural(r.choice(OBJECTS))} in the {c.place}.",
         lambda: f"{c.friend} {r.choice(MOVES)[1]} {r.choice(ADVERBS)} to the {r.choice(PLACES)} to {r.choice(ACTIONS)[0]} {_a(r.choice(OBJECTS))}.",
     ]
 
 
-def story(story_index: int, seed: int = 0) -> list[str]:
-    """The sentences of story number ``story_index`` (7 to 10 sentences), deterministic for ``seed``."""
-    r = random.Random(f"stories:{seed}:{story_index}")
+def _draw_cast(r: random.Random) -> _Cast:
     he = r.random() < 0.5
     hero = r.choice(HE_NAMES if he else SHE_NAMES)
     friend = r.choice([n for n in HE_NAMES + SHE_NAMES if n != hero])
-    c = _Cast(
+    return _Cast(
         hero, "he" if he else "she", "his" if he else "her", r.choice(CREATURES), friend, r.choice(CREATURES),
         r.choice(PLACES), r.choice(HOMES), r.choice(OBJECTS), r.choice(ADJECTIVES), r.choice(ACTIONS),
     )
+
+
+def _story_random(story_index: int, seed: int) -> random.Random:
+    return random.Random(f"stories:{seed}:{story_index}")
+
+
+def story_questions(story_index: int, seed: int = 0) -> dict[int, tuple[str, str]]:
+    """Questions about the fixed opening sentences of a story: sentence index → (question, one-word answer).
+
+    Each answer is said in that sentence (``"What did Ben find?"`` → ``"ball"`` for sentence 3), and only the hero's
+    name, never the answer, is in the question.
+    """
+    c = _draw_cast(_story_random(story_index, seed))
+    return {
+        0: (f"What kind of creature is {c.hero}?", c.kind),
+        1: (f"What did {c.hero} live in?", c.home),
+        2: (f"Where did {c.hero} like to go every day?", c.place),
+        3: (f"What did {c.hero} find?", c.thing),
+        4: (f"Who did {c.hero} ask for help?", c.friend),
+    }
+
+
+def story(story_index: int, seed: int = 0) -> list[str]:
+    """The sentences of story number ``story_index`` (7 to 10 sentences), deterministic for ``seed``."""
+    r = _story_random(story_index, seed)
+    c = _draw_cast(r)
     middle = _middle(c, r)
     r.shuffle(middle)
     meet_friend = f"{c.hero} asked {c.poss} friend {c.friend}, the {r.choice(ADJECTIVES)} {c.friend_kind}, for help."
@@ -176,8 +200,8 @@ def generate_stories(num_stories: int, seed: int = 0) -> Iterator[TextItem]:
 def vocabulary() -> set[str]:
     """Every word the generator can produce (lower case)."""
     pieces = [
-        *HE_NAMES, *SHE_NAMES, *CREATURES, *map(_plural, CREATURES), *PLACES, *HOMES, *OBJECTS, *map(_plural, OBJECTS),
-        *FOODS, *map(_plural, FOODS), *DRINKS, *CLOTHES, *ADVERBS, *ADJECTIVES, *FEELINGS,
+        *HE_NAMES, *SHE_NAMES, *CREATURES, *map(plural, CREATURES), *PLACES, *HOMES, *OBJECTS, *map(plural, OBJECTS),
+        *FOODS, *map(plural, FOODS), *DRINKS, *CLOTHES, *ADVERBS, *ADJECTIVES, *FEELINGS,
         *(w for pair in ACTIONS + MOVES + MEALS for w in pair), *PREPOSITIONS, *TIMES, *WEATHER, *NUMBERS, *COUNTS, *FAMILY,
         "once upon a an time there was named he she lived in near the with his her every day liked to one found "
         "wanted but it too asked friend for help said let us together they and saw so under tree felt showed at end of very "
