@@ -1,8 +1,9 @@
 """HF-style checkpoint directories: ``config.json`` + ``model.safetensors`` (no pickle).
 
 ``save_module(dir, module, config_dict)`` writes both atomically;
-``load_state(dir)`` returns the config dict and the tensors; :func:`read_weights` and :func:`read_json` are the
-readers every saved folder goes through, so an unreadable file is always one line naming it.
+``load_state(dir)`` returns the config dict and the tensors; :func:`read_weights`, :func:`read_json` and
+:func:`read_stamped_cache` are the readers every saved folder and cache goes through, so an unreadable file is always
+one line naming it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save
 
 from spokenlm.atomic import atomic_directory, atomic_write_bytes, atomic_write_text
@@ -91,8 +93,28 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except Exception as err:  # safetensors raises its own error types for truncated or foreign files
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise SpokenLMError(f"{path}: unreadable weights, truncated or not a safetensors file ({reason})") from err
+        raise SpokenLMError(f"{path}: unreadable weights, truncated or not a safetensors file ({_first_line(err)})") from err
+
+
+def read_stamped_cache(path: str | Path, stamp_key: str, stamp: str, framework: str = "pt") -> dict[str, Any]:
+    """The tensors of a cache file written for ``stamp`` (the value of ``stamp_key`` in its metadata: the encoder or
+    tokenizer it was made with), as ``framework`` (``pt``/``np``) arrays; empty when the file is absent or was made for
+    another stamp. Truncated or foreign is a one-line :class:`SpokenLMError` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        with safe_open(str(path), framework) as handle:
+            if (handle.metadata() or {}).get(stamp_key) != stamp:
+                return {}
+            return {key: handle.get_tensor(key) for key in handle.keys()}
+    except Exception as err:  # safetensors raises its own error types for truncated or foreign files
+        raise SpokenLMError(f"{path}: unreadable cache, truncated or not a safetensors file ({_first_line(err)}); "
+                            "delete it to recompute") from err
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
 def load_state(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 import torch
 
 from helpers.paths import ASSETS
@@ -11,6 +12,7 @@ from spokenlm.audio.loader import iter_cuts
 from spokenlm.data.manifests import CUTS, make_recording, make_supervision, write_corpus
 from spokenlm.encoders.cache import cached_features, read_cache
 from spokenlm.encoders.spectral import LogMelConfig, LogMelEncoder
+from spokenlm.errors import SpokenLMError
 
 
 def test_features_are_cached_once_and_keyed_by_the_encoder(tmp_path, monkeypatch) -> None:
@@ -29,6 +31,11 @@ def test_features_are_cached_once_and_keyed_by_the_encoder(tmp_path, monkeypatch
     again, _ = cached_features(encoder, cuts, cache)  # read back, nothing extracted
     torch.testing.assert_close(again["1_jackson_0"], features["1_jackson_0"])
     assert read_cache(cache, LogMelEncoder(LogMelConfig(n_mels=40))) == {}  # another config: not reused
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(cache.read_bytes()[:100])
+    with pytest.raises(SpokenLMError, match=r"truncated\.safetensors: unreadable cache, truncated") as err:
+        read_cache(truncated, encoder)
+    assert "\n" not in str(err.value)
     monkeypatch.undo()
     (tmp_path / "1_jackson_0.flac").unlink()
     found, skipped = cached_features(LogMelEncoder(LogMelConfig(n_mels=40)), cuts, tmp_path / "other.safetensors")

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import save
 
 from spokenlm.atomic import atomic_write_bytes
+from spokenlm.checkpoint import read_stamped_cache
 from spokenlm.encoders.base import Encoder
 from spokenlm.errors import AudioError
 
@@ -25,14 +25,9 @@ def _encoder_key(encoder: Encoder) -> str:
 
 
 def read_cache(path: str | Path, encoder: Encoder) -> dict[str, torch.Tensor]:
-    """The features cached in ``path`` for ``encoder`` (empty when absent or written by another encoder)."""
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    with safe_open(str(path), framework="pt") as handle:
-        if (handle.metadata() or {}).get("encoder") != _encoder_key(encoder):
-            return {}
-        return {key: handle.get_tensor(key) for key in handle.keys()}
+    """The features cached in ``path`` for ``encoder`` (empty when absent or written by another encoder; a truncated
+    file is a one-line error naming it)."""
+    return read_stamped_cache(path, "encoder", _encoder_key(encoder))
 
 
 def cached_features(encoder: Encoder, cuts: Iterable[Any], path: str | Path) -> tuple[dict[str, torch.Tensor], list[str]]:

@@ -133,9 +133,7 @@ class StepProjection(nn.Module):
     def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
         if positions is None:
             raise SpokenLMError("a per-step projection needs the positions of its input")
-        if int(positions.max()) >= self.weight.shape[0]:
-            raise SpokenLMError(f"position {int(positions.max())} has no weights (weights_per_step={self.weight.shape[0]})")
-        steps = positions.clamp(min=0)
+        steps = positions.clamp(min=0)  # in range: Transformer.forward checks them once for all its projections
         weight = self.weight[steps]  # [T or B×T, out, in]
         y = torch.einsum("bti,toi->bto" if steps.dim() == 1 else "bti,btoi->bto", x, weight)
         return y if self.bias is None else y + self.bias[steps]
@@ -413,6 +411,8 @@ class Transformer(StreamingModule):
             positions = self.positions(x.shape[1], x.device, valid)
         elif positions is None:
             positions = self.positions(x.shape[1], x.device)
+        if self.config.weights_per_step and int(positions.max()) >= self.config.weights_per_step:
+            raise SpokenLMError(f"position {int(positions.max())} has no weights (weights_per_step={self.config.weights_per_step})")
         rotary = self.rotary(positions.clamp(min=0)) if self.config.rope else None
         for block in self.blocks:
             x = block(x, positions, rotary, mask, valid is None)

@@ -1,4 +1,5 @@
-"""The vocoder corpus cache: a rerun reuses token ids and d-vectors instead of recomputing them."""
+"""The vocoder corpus cache: a rerun reuses token ids and d-vectors instead of recomputing them; another tokenizer's
+cache is not reused, a truncated one is a one-line error."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import numpy as np
 import pytest
 
 from spokenlm.audio.loader import AudioDataConfig
+from spokenlm.errors import SpokenLMError
 from spokenlm.tokenizers.base import load_tokenizer
-from spokenlm.train.tasks.vocoder_data import load_vocoder_corpus
+from spokenlm.train.tasks.vocoder_data import PreparationCache, load_vocoder_corpus
 from spokenlm.vocoders.model import VocoderModelConfig
 from spokenlm.train.tasks.vocoder import VocoderTrainConfig, resolve_model_config
 
@@ -43,3 +45,16 @@ def test_rerun_reads_tokens_and_dvectors_from_the_cache(tmp_path: Path, tiny_tok
     tokenizer.name = "another-tokenizer"  # a cache written for other units is not used
     with pytest.raises(AssertionError, match="the tokenizer ran"):
         load_vocoder_corpus(data, tokenizer, config, "dvector", "", cache)
+
+
+def test_preparation_cache_other_tokenizer_and_truncated_file(tmp_path: Path) -> None:
+    path = tmp_path / "prepared.safetensors"
+    cache = PreparationCache(path, "tokenizer-a")
+    cache.put("item-1/tokens", np.arange(6, dtype=np.int64).reshape(1, 6))
+    cache.save()
+    np.testing.assert_array_equal(PreparationCache(path, "tokenizer-a").entries["item-1/tokens"], np.arange(6)[None])
+    assert PreparationCache(path, "tokenizer-b").entries == {}  # made with another tokenizer: not reused
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(SpokenLMError, match=r"prepared\.safetensors: unreadable cache") as err:
+        PreparationCache(path, "tokenizer-a")
+    assert "\n" not in str(err.value)

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
 from safetensors.numpy import save
 
 from spokenlm.atomic import atomic_write_bytes
+from spokenlm.checkpoint import read_stamped_cache
 from spokenlm.errors import AudioError, ConfigError
 from spokenlm.audio.loader import AudioDataConfig, AudioItem, audio_items
 from spokenlm.tokenizers.base import SpeechTokenizer
@@ -60,11 +60,8 @@ class PreparationCache:
     """
 
     def __init__(self, path: Path | None, tokenizer_key: str) -> None:
-        self.path, self.tokenizer_key, self.entries, self.added = path, tokenizer_key, {}, 0
-        if path is not None and path.is_file():
-            with safe_open(str(path), "np") as handle:
-                if (handle.metadata() or {}).get("tokenizer") == tokenizer_key:
-                    self.entries = {key: handle.get_tensor(key) for key in handle.keys()}
+        self.path, self.tokenizer_key, self.added = path, tokenizer_key, 0
+        self.entries = read_stamped_cache(path, "tokenizer", tokenizer_key, "np") if path is not None else {}
 
     def put(self, key: str, value: np.ndarray) -> None:
         self.entries[key] = np.ascontiguousarray(value)
