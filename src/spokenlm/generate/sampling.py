@@ -73,7 +73,7 @@ def choose(logits: torch.Tensor, temperature: float, top_k: int, top_p: float, g
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
-def _unit_biases(model: UnitLM, eos_id: int) -> list[list[torch.Tensor]]:
+def unit_biases(model: UnitLM, eos_id: int) -> list[list[torch.Tensor]]:
     """Per token phase of a frame (:meth:`UnitLM.unit_spans`) and per stream, a logit bias ``[V_k]`` allowing only
     the speech units that may come there, and EOS at a frame's start (``eos_id < 0``: no EOS)."""
     device = model.embeddings[0].weight.device
@@ -144,7 +144,7 @@ def sample(
         ids[row, :, width - n :] = d[:, :n]
         forced[row] = d[:, n:]
     valid = torch.arange(width, device=device)[None] >= (width - lengths)[:, None]
-    biases = _unit_biases(model, eos_id) if units_only else None
+    biases = unit_biases(model, eos_id) if units_only else None
     generator = torch.Generator(device=device).manual_seed(seed)
     steps = max_new_tokens + lag
     step = 0

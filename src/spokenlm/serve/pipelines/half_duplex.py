@@ -87,11 +87,9 @@ class UnitPicker:
     """A session's sampling: logits ``[V]`` → the next model id, among the speech units (and EOS when it may stop)."""
 
     def __init__(self, model, config: HalfDuplexConfig, seed: int) -> None:
-        lo, hi = model.unit_spans()[0][0]
-        self.bias = torch.full((model.vocab.size,), float("-inf"))
-        self.bias[lo:hi] = 0
-        if config.stop_at_eos:
-            self.bias[model.vocab.eos_id] = 0
+        from spokenlm.generate.sampling import unit_biases
+
+        self.bias = unit_biases(model, model.vocab.eos_id if config.stop_at_eos else -1)[0][0]
         self.config = config
         self.generator = torch.Generator().manual_seed(seed)
 
