@@ -63,6 +63,9 @@ def test_tok_bpe_round_trip_and_durations(tmp_path):
     assert np.array_equal(bpe.decode(ids), sequences[0])
     bpe.save(tmp_path)
     assert np.array_equal(UnitBPE.load(tmp_path).encode(sequences[0])[0], ids)
+    (tmp_path / "bpe.json").write_text((tmp_path / "bpe.json").read_text()[:50])
+    with pytest.raises(SpokenLMError, match=r"bpe\.json: not a HF tokenizers file"):
+        UnitBPE.load(tmp_path)  # a truncated file: one line naming it
     # durations of BPE tokens are the frames of the deduplicated units they cover
     tokens = Tokens(np.repeat(sequences[0], 3)[None], 50.0, "t").deduplicated()
     merged = apply_bpe(tokens, bpe)

@@ -9,6 +9,7 @@ durations stay exact.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -73,9 +74,17 @@ class UnitBPE:
 
     @classmethod
     def load(cls, directory: str | Path) -> UnitBPE:
-        from tokenizers import Tokenizer
+        return cls(read_tokenizer_file(Path(directory) / BPE_NAME, "no unit BPE here"))
 
-        path = Path(directory) / BPE_NAME
-        if not path.is_file():
-            raise SpokenLMError(f"{path}: missing (no unit BPE here)")
-        return cls(Tokenizer.from_file(str(path)))
+
+def read_tokenizer_file(path: Path, missing: str) -> Any:
+    """A HF ``tokenizers`` JSON file (``tokenizers.Tokenizer``); missing (``missing`` says what that means) or not
+    such a file is a one-line :class:`SpokenLMError` naming it."""
+    from tokenizers import Tokenizer
+
+    if not path.is_file():
+        raise SpokenLMError(f"{path}: missing ({missing})")
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as err:  # noqa: BLE001 - tokenizers raises a bare Exception for a bad file
+        raise SpokenLMError(f"{path}: not a HF tokenizers file ({str(err).splitlines()[0]})") from err

@@ -22,6 +22,7 @@ import numpy as np
 from spokenlm.atomic import atomic_write_text
 from spokenlm.data.vocab import SPECIAL_TOKENS
 from spokenlm.errors import SpokenLMError
+from spokenlm.tokenizers.bpe import read_tokenizer_file
 
 TOKENIZER_FILE = "tokenizer.json"
 UNKNOWN = "<unk>"
@@ -113,14 +114,7 @@ class TextTokenizer:
 
 
 def _read(path: Path) -> Any:
-    from tokenizers import Tokenizer
-
-    if not path.is_file():
-        raise SpokenLMError(f"{path}: missing (no text tokenizer here; a HF text-LM folder needs its {TOKENIZER_FILE})")
-    try:
-        return Tokenizer.from_file(str(path))
-    except Exception as err:  # noqa: BLE001 - tokenizers raises a bare Exception for a bad file
-        raise SpokenLMError(f"{path}: not a HF tokenizers file ({str(err).splitlines()[0]})") from err
+    return read_tokenizer_file(path, f"no text tokenizer here; a HF text-LM folder needs its {TOKENIZER_FILE}")
 
 
 def check_compatible(text: TextTokenizer, source: str) -> None:
