@@ -84,6 +84,7 @@ UNWRITABLE_OUTPUTS = {
     "train-tokenizer": lambda p: ["train-tokenizer", "--out", NOWHERE, "type=kmeans", f"data.audio=[{p['audio']}/*.wav]"],
     "train-vocoder": lambda p: ["train-vocoder", NOWHERE, f"tokenizer={p['tokenizer']}", f"data.audio=[{p['audio']}/*.wav]"],
     "train": lambda p: ["train", f"out_dir={NOWHERE}", f"data.train={p['root']}"],
+    "train-salm": lambda p: ["train-salm", f"out_dir={NOWHERE}"],
 }
 
 
@@ -92,6 +93,19 @@ def test_an_output_folder_that_cannot_be_made_is_one_line_naming_it(parts, comma
     result = runner.invoke(app, UNWRITABLE_OUTPUTS[command](parts))
     assert_one_line_error(result, "/proc/nope")
     assert any(problem in said(result).lower() for problem in ("cannot create", "cannot be read or written")), said(result)
+
+
+MISSING_INPUTS = {
+    "data align": lambda p: ["data", "align", str(p["root"] / "no-corpus")],
+    "ask": lambda p: ["ask", str(p["lm"]), str(next(p["audio"].iterdir())), "Transcribe the audio."],
+}
+
+
+@pytest.mark.parametrize("command", list(MISSING_INPUTS))
+def test_an_input_folder_of_the_wrong_kind_is_one_line_naming_it(parts, command) -> None:
+    result = runner.invoke(app, MISSING_INPUTS[command](parts))
+    assert_one_line_error(result, str(parts["root"]))
+    assert "not a" in said(result), said(result)
 
 
 def test_the_installed_command_prints_no_traceback(parts) -> None:
