@@ -4,7 +4,7 @@ Trains one phone tokenizer per variant on the train split of a synthesized corpu
 synth``, e.g. a quickstart run's ``corpus/``), with the quickstart tiny preset's tokenizer settings
 plus the variant's overrides, and scores its deduplicated tokens:
 
-- on the corpus's test split (voices held out of training; references: the engines' phone timings),
+- on the corpus's test split (voices held out of training; references: the engines' phone timings), overall and per voice,
 - on its dev split (training voices, unseen sentences),
 - on real speech of speakers no variant trains on: LJSpeech LJ001-0017…0032, the speechbrain
   Harvard clips (2 speakers) and the LibriVox clips (references: the dictionary phones of the
@@ -54,11 +54,16 @@ def score(tokenizer, corpus: Path, limit: int) -> dict[str, float]:
 
     results = {}
     for split in ("test", "dev"):
-        cuts = list(CutSet.from_file(corpus / f"cuts_{split}.jsonl.gz"))[:limit]
+        cuts = [c for c in CutSet.from_file(corpus / "cuts.jsonl.gz") if (c.supervisions[0].custom or {}).get("split") == split][:limit]
         references = [[s.phone for s in supervision_phones(cut.supervisions[0])] for cut in cuts]
         hypotheses = [tokenizer.phone_labels(tokenizer.encode(load_cut(cut, 16000), 16000)[0]) for cut in cuts]
         scores = phone_error_rate(references, hypotheses)
         results[f"{split} PER"], results[f"{split} ins"] = scores["per"], scores["insertions"]
+        if split == "test":
+            speakers = [cut.supervisions[0].speaker for cut in cuts]
+            for speaker in sorted(set(speakers)):
+                mine = [i for i, s in enumerate(speakers) if s == speaker]
+                results[f"{speaker.split(':')[-1]} PER"] = phone_error_rate([references[i] for i in mine], [hypotheses[i] for i in mine])["per"]
     real: dict[str, tuple[list, list]] = {}
     for name, path, text in real_speech():
         wav, _ = load_audio(path, 16000)
@@ -72,7 +77,7 @@ def score(tokenizer, corpus: Path, limit: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, required=True, help="a spokenlm data synth folder with cuts_{train,dev,test}.jsonl.gz")
+    parser.add_argument("--corpus", type=Path, required=True, help="a spokenlm data synth folder (cuts.jsonl.gz with train/dev/test splits)")
     parser.add_argument("--variant", action="append", default=[], help="NAME=key=value,key=value (tokenizer overrides); repeatable")
     parser.add_argument("--scale", default="tiny", help="quickstart preset whose tokenizer settings are the base")
     parser.add_argument("--limit", type=int, default=100, help="test / dev cuts scored per split")
@@ -87,7 +92,7 @@ def main() -> None:
     from spokenlm.tokenizers.phone import PhoneTokenizer
     from spokenlm.train.tasks.phone import PhoneTrainConfig, train_phone_tokenizer
 
-    console = Console()
+    console = Console(width=220)
     base = load_quickstart_config(args.scale).tokenizer
     variants = args.variant or ["frame="]
     rows = []
@@ -108,6 +113,8 @@ def main() -> None:
     for name, overrides, seconds, results in rows:
         table.add_row(name, overrides, f"{seconds:.0f}", *(f"{results[c]:.3f}" for c in columns))
     console.print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps({name: {"overrides": o, "train_s": t, **r} for name, o, t, r in rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from spokenlm.audio.features import MelConfig, log_mel, mel_spectrogram, mfcc
+from spokenlm.audio.features import MelConfig, SpecAugmentConfig, log_mel, mel_spectrogram, mfcc, spec_augment
 from spokenlm.audio.io import load_audio
 
 CONFIGS = [
@@ -47,3 +47,19 @@ def test_batched_equals_single(ljspeech_clips: list[Path]) -> None:
     assert batch.shape == (2, 80, 101)
     torch.testing.assert_close(batch[1], log_mel(b, config))
     assert config.frame_rate == 100.0
+
+
+def test_spec_augment_zeroes_whole_bands_and_spans_within_their_widths() -> None:
+    frames = torch.randn(80, 200) + 5.0  # no zeros before masking
+    config = SpecAugmentConfig(freq_masks=1, freq_width=12, time_masks=1, time_width=10)
+    before = frames.clone()
+    masked = spec_augment(frames, config, torch.Generator().manual_seed(3))
+    assert torch.equal(frames, before)  # the input is untouched
+    zero = masked == 0
+    bands, spans = zero.all(dim=1), zero.all(dim=0)
+    assert 0 < int(bands.sum()) <= 12 and 0 < int(spans.sum()) <= 10
+    assert bool((zero == (bands[:, None] | spans[None, :])).all())  # nothing but those bands and spans is zero
+    assert torch.equal(masked[~zero], frames[~zero])
+    assert torch.equal(spec_augment(frames, SpecAugmentConfig(), torch.Generator()), frames)  # no masks: a copy
+    again = spec_augment(frames, config, torch.Generator().manual_seed(3))
+    assert torch.equal(again, masked)

@@ -52,6 +52,21 @@ def test_voice_selection_alternates_engines_and_accents():
     assert len({n.split("+")[1] for n in espeak}) == len(espeak)  # all variants differ
 
 
+def test_mixed_accents_keep_the_speakers_and_the_test_voices():
+    base = dict(num_stories=40, num_voices=10, test_voices=2, dev_fraction=0.1, test_fraction=0.1)
+    plain, mixed = plan_from_config(SynthConfig(**base)), plan_from_config(SynthConfig(**base, mix_accents=True))
+    assert [(j.text_id, j.split) for j in plain] == [(j.text_id, j.split) for j in mixed]  # same sentences, same splits
+    for a, b in zip(plain, mixed):
+        assert Voice.parse(a.voice).identity == Voice.parse(b.voice).identity  # the same speaker says each sentence
+        if a.split == "test" or not a.voice.startswith("espeak-ng:"):
+            assert a == b  # test voices and other engines speak as themselves
+    train = [Voice.parse(j.voice) for j in mixed if j.split == "train" and j.voice.startswith("espeak-ng:")]
+    accents = {v.name.split("+")[0] for v in train}
+    plain_accents = {Voice.parse(j.voice).name.split("+")[0] for j in plain if j.split == "train" and j.voice.startswith("espeak-ng:")}
+    assert len(accents) > len(plain_accents) and len(accents) >= 6
+    assert {j.text_id: j.voice for j in mixed} == {j.text_id: j.voice for j in plan_from_config(SynthConfig(**base, mix_accents=True))}
+
+
 SENTENCES = [
     "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
     "It is easy to tell the depth of a well.", "These days a chicken leg is a rare dish.",

@@ -112,3 +112,32 @@ def warp_mel_bands(frames: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
         return frames.gather(1, index.to(frames.device)[..., None].expand(-1, -1, frames.shape[2]))
 
     return bands(low) * (1 - weight) + bands(high) * weight
+
+
+@dataclass
+class SpecAugmentConfig:
+    """SpecAugment masks (Park et al. 2019) for normalised features: each mask sets a random band or span to 0 (the mean).
+
+    Attributes:
+        freq_masks: frequency masks per item.
+        freq_width: widest frequency mask, bins.
+        time_masks: time masks per item.
+        time_width: widest time mask, frames (at the features' rate, e.g. 100 Hz mel frames).
+    """
+
+    freq_masks: int = 0
+    freq_width: int = 12
+    time_masks: int = 0
+    time_width: int = 10
+
+
+def spec_augment(frames: torch.Tensor, config: SpecAugmentConfig, generator: torch.Generator) -> torch.Tensor:
+    """``frames`` ``[n_bins, T]`` with ``config``'s masks drawn from ``generator`` set to 0 (a copy; widths drawn in ``[0, width]``)."""
+    out = frames.clone()
+    for masks, width, axis in ((config.freq_masks, config.freq_width, 0), (config.time_masks, config.time_width, 1)):
+        size = out.shape[axis]
+        for _ in range(masks):
+            span = min(int(torch.randint(width + 1, (), generator=generator)), size)
+            start = int(torch.randint(size - span + 1, (), generator=generator))
+            out.narrow(axis, start, span).zero_()
+    return out

@@ -16,7 +16,7 @@ from typing import Any
 
 from spokenlm.data.manifests import CorpusStats
 from spokenlm.data.parallel import worker_map
-from spokenlm.data.synth_plan import SynthJob, plan_jobs, select_voices
+from spokenlm.data.synth_plan import SynthJob, accent_variants, plan_jobs, select_voices
 from spokenlm.errors import SpokenLMError
 
 LOG = "synth_log.jsonl"
@@ -35,6 +35,9 @@ class SynthConfig:
         num_voices: voices drawn from ``engines`` when ``voices`` is empty.
         test_voices: voices that speak only the test split.
         voices_per_sentence: how many different voices speak each sentence.
+        mix_accents: each train/dev sentence of an espeak-ng voice is spoken by that speaker (its variant) in an
+            installed accent drawn per sentence, so training hears every accent but no more speakers; test voices
+            speak in their own accent.
         dev_fraction: share of documents in dev (train voices, unseen sentences).
         test_fraction: share of documents in test (unseen voices, unseen sentences).
         sample_rate: output rate, Hz.
@@ -50,6 +53,7 @@ class SynthConfig:
     num_voices: int = 12
     test_voices: int = 2
     voices_per_sentence: int = 1
+    mix_accents: bool = False
     dev_fraction: float = 0.05
     test_fraction: float = 0.05
     sample_rate: int = 16000
@@ -87,8 +91,10 @@ def plan_from_config(config: SynthConfig) -> list[SynthJob]:
         voices = [Voice.parse(v) for v in config.voices]
     else:
         voices = select_voices(config.engines, config.num_voices, config.seed, config.test_voices)
+    accents = accent_variants(voices[: len(voices) - config.test_voices]) if config.mix_accents else None
     return plan_jobs(
-        items, voices, config.test_voices, config.voices_per_sentence, config.dev_fraction, config.test_fraction, config.seed
+        items, voices, config.test_voices, config.voices_per_sentence, config.dev_fraction, config.test_fraction, config.seed,
+        accents,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from spokenlm.data.text_item import TextItem
@@ -88,6 +88,18 @@ def select_voices(engines: Sequence[str], num_voices: int, seed: int, test_voice
     return _test_last(chosen, test_voices)
 
 
+def accent_variants(voices: Sequence[Voice]) -> dict[str, list[Voice]]:
+    """For each espeak-ng voice of ``voices``: every installed espeak-ng voice of the same speaker
+    (:attr:`Voice.identity`, the variant) and language, i.e. the same speaker in each installed accent, its own first."""
+    installed = available_voices(["espeak-ng"])
+    out = {}
+    for voice in voices:
+        if voice.engine == "espeak-ng":
+            same = [v for v in installed if v.identity == voice.identity and v.language == voice.language and v != voice]
+            out[voice.id] = [voice, *same]
+    return out
+
+
 def _normalize(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
@@ -111,8 +123,12 @@ def plan_jobs(
     dev_fraction: float,
     test_fraction: float,
     seed: int,
+    accents: Mapping[str, Sequence[Voice]] | None = None,
 ) -> list[SynthJob]:
-    """Every utterance of the corpus in text order. Train and dev use the first voices, test the last ``test_voices``."""
+    """Every utterance of the corpus in text order. Train and dev use the first voices, test the last ``test_voices``.
+
+    With ``accents`` (voice id → the voices that speaker may speak as, e.g. :func:`accent_variants`), each train or
+    dev sentence of such a voice is spoken by one of them, drawn per sentence; test voices speak as themselves."""
     items = list(items)
     if test_fraction > 0 and not 0 < test_voices < len(voices):
         raise SpokenLMError(f"test_voices must be between 1 and {len(voices) - 1} (got {test_voices} of {len(voices)} voices)")
@@ -131,5 +147,7 @@ def plan_jobs(
         pool = held_out if split == "test" else train_voices
         rng = random.Random(f"speakers:{seed}:{item.id}")
         for voice in rng.sample(pool, min(voices_per_sentence, len(pool))):
+            if accents and split != "test" and voice.id in accents:
+                voice = rng.choice(list(accents[voice.id]))
             jobs.append(SynthJob(f"{item.id}_{voice.slug}", item.text, voice.id, split, item.doc_id, item.index, item.id))
     return jobs

@@ -108,7 +108,8 @@ def test_ctc_loss_is_low_for_the_right_sequence_and_ignores_padding():
 
 @pytest.mark.slow
 def test_ctc_objective_trains_a_blank_and_gives_clean_tokens(corpus, tmp_path):
-    steps = ["optim.max_steps=40", "save_every=40", f"data.manifest={corpus}", "objective=ctc", "mel_warp=0.15", "mel_shift=0"]
+    steps = ["optim.max_steps=40", "save_every=40", f"data.manifest={corpus}", "objective=ctc", "mel_warp=0.15", "mel_shift=0",
+             "spec_augment.freq_masks=2", "spec_augment.time_masks=2"]
     tokenizer = TOKENIZER_RECIPES.get("phone")(None, TINY + steps, tmp_path / "ctc")
     rows = [json.loads(line) for line in (tmp_path / "ctc" / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["loss"] < rows[0]["loss"]

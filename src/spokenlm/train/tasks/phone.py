@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from spokenlm.align.cuts import cut_phones
 from spokenlm.align.phones import PHONE_SET, frame_labels
 from spokenlm.align.pocketsphinx_aligner import AlignmentError
-from spokenlm.audio.features import warp_mel_bands
+from spokenlm.audio.features import SpecAugmentConfig, spec_augment, warp_mel_bands
 from spokenlm.audio.loader import iter_cuts, load_cut
 from spokenlm.audio.reporting import report_skipped
 from spokenlm.config import Renamed
@@ -70,6 +70,7 @@ class PhoneTrainConfig(LoopConfig):
         mel_shift: largest random shift of the mel axis, bins (a cheap vocal-tract-length perturbation; 0 = off).
         mel_warp: each crop's mel axis is stretched by a random factor in ``[1 - mel_warp, 1 + mel_warp]``
             (vocal-tract-length perturbation by interpolation; 0 = off).
+        spec_augment: frequency and time masks on each crop's normalised log-mel (none by default).
     """
 
     RENAMED_KEYS: ClassVar[Renamed] = LOOP_RENAMES
@@ -86,6 +87,7 @@ class PhoneTrainConfig(LoopConfig):
     objective: Literal["frame", "ctc"] = "frame"
     mel_shift: int = 2
     mel_warp: float = 0.0
+    spec_augment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
     save_every: int = 100
 
 
@@ -98,11 +100,13 @@ class LabelledCorpus:
     skipped: list[str]
 
     def batch(
-        self, size: int, frames: int, stride: int, mel_shift: int, generator: torch.Generator, mel_warp: float = 0.0
+        self, size: int, frames: int, stride: int, mel_shift: int, generator: torch.Generator, mel_warp: float = 0.0,
+        masks: SpecAugmentConfig | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Random crops: mel ``[B, n_mels, frames·stride]``, lengths ``[B]`` (mel frames), labels ``[B, frames]`` (−100 = padding).
 
-        Each crop's mel axis is shifted by up to ``mel_shift`` bins and stretched by up to ``mel_warp`` (a share)."""
+        Each crop's mel axis is shifted by up to ``mel_shift`` bins and stretched by up to ``mel_warp`` (a share), then
+        ``masks`` (SpecAugment) are applied."""
         n_mels = self.mels[0].shape[0]
         mel = torch.zeros(size, n_mels, frames * stride)
         labels = torch.full((size, frames), IGNORE, dtype=torch.long)
@@ -122,6 +126,8 @@ class LabelledCorpus:
             if mel_warp:
                 factor = 1.0 + (2.0 * float(torch.rand((), generator=generator)) - 1.0) * mel_warp
                 crop = warp_mel_bands(crop[None], torch.tensor([[factor]]))[0]
+            if masks is not None and (masks.freq_masks or masks.time_masks):
+                crop = spec_augment(crop, masks, generator)
             mel[b, :, : crop.shape[1]] = crop
             lengths[b] = crop.shape[1]
         return mel, lengths, labels
@@ -200,7 +206,7 @@ class PhoneTask(Task):
 
     def draw(self, step: int) -> None:
         c = self.config
-        self.drawn = self.corpus.batch(c.optim.batch_size, self.frames, c.model.stride, c.mel_shift, self.generators["batches"], c.mel_warp)
+        self.drawn = self.corpus.batch(c.optim.batch_size, self.frames, c.model.stride, c.mel_shift, self.generators["batches"], c.mel_warp, c.spec_augment)
 
     def batch(self, step: int, positions: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mel, lengths, labels = self.drawn
