@@ -53,8 +53,9 @@ def score(tokenizer, corpus: Path, limit: int) -> dict[str, float]:
     from spokenlm.eval.phone_error import phone_error_rate, text_phones
 
     results = {}
+    every = list(CutSet.from_file(corpus / "cuts.jsonl.gz"))
     for split in ("test", "dev"):
-        cuts = [c for c in CutSet.from_file(corpus / "cuts.jsonl.gz") if (c.supervisions[0].custom or {}).get("split") == split][:limit]
+        cuts = [c for c in every if (c.supervisions[0].custom or {}).get("split") == split][:limit]
         references = [[s.phone for s in supervision_phones(cut.supervisions[0])] for cut in cuts]
         hypotheses = [tokenizer.phone_labels(tokenizer.encode(load_cut(cut, 16000), 16000)[0]) for cut in cuts]
         scores = phone_error_rate(references, hypotheses)

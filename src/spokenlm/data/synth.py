@@ -91,7 +91,7 @@ def plan_from_config(config: SynthConfig) -> list[SynthJob]:
         voices = [Voice.parse(v) for v in config.voices]
     else:
         voices = select_voices(config.engines, config.num_voices, config.seed, config.test_voices)
-    accents = accent_variants(voices[: len(voices) - config.test_voices]) if config.mix_accents else None
+    accents = accent_variants(voices) if config.mix_accents else None
     return plan_jobs(
         items, voices, config.test_voices, config.voices_per_sentence, config.dev_fraction, config.test_fraction, config.seed,
         accents,

@@ -126,7 +126,7 @@ class LabelledCorpus:
             if mel_warp:
                 factor = 1.0 + (2.0 * float(torch.rand((), generator=generator)) - 1.0) * mel_warp
                 crop = warp_mel_bands(crop[None], torch.tensor([[factor]]))[0]
-            if masks is not None and (masks.freq_masks or masks.time_masks):
+            if masks is not None:
                 crop = spec_augment(crop, masks, generator)
             mel[b, :, : crop.shape[1]] = crop
             lengths[b] = crop.shape[1]
