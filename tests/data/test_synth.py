@@ -67,6 +67,19 @@ def test_mixed_accents_keep_the_speakers_and_the_test_voices():
     assert {j.text_id: j.voice for j in mixed} == {j.text_id: j.voice for j in plan_from_config(SynthConfig(**base, mix_accents=True))}
 
 
+def test_isolated_words_are_train_words_spoken_by_train_voices():
+    base = dict(num_stories=40, num_voices=10, test_voices=2, dev_fraction=0.1, test_fraction=0.1, mix_accents=True)
+    plain, words = plan_from_config(SynthConfig(**base)), plan_from_config(SynthConfig(**base, isolated_words=30))
+    assert words[: len(plain)] == plain and len(words) == len(plain) + 30  # the sentences are unchanged
+    added = words[len(plain):]
+    vocabulary = {w.strip(".,!?;:\"").lower() for j in plain if j.split == "train" for w in j.text.split()}
+    assert all(j.split == "train" and len(j.text.split()) == 1 and j.text in vocabulary for j in added)
+    train_speakers = {Voice.parse(j.voice).identity for j in plain if j.split == "train"}
+    assert {Voice.parse(j.voice).identity for j in added} <= train_speakers  # never a test voice
+    assert len({j.id for j in words}) == len(words) and len({j.text for j in added}) > 20  # types drawn, not tokens
+    assert added == plan_from_config(SynthConfig(**base, isolated_words=30))[len(plain):]  # the plan is reproducible
+
+
 SENTENCES = [
     "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
     "It is easy to tell the depth of a well.", "These days a chicken leg is a rare dish.",

@@ -10,7 +10,7 @@ import pytest
 from spokenlm.eval.autobleu import auto_bleu, self_bleu
 from spokenlm.eval.genppl import load_text_lm, perplexity
 from spokenlm.eval.prosody import consistency, expressiveness, min_mae
-from spokenlm.eval.stats import bootstrap_interval, wilson_interval
+from spokenlm.eval.stats import bootstrap_interval, bootstrap_ratio_interval, wilson_interval
 from spokenlm.eval.textlm import BOS, EOS, NGramLM, train_word_lm
 from spokenlm.eval.vert import perplexity_vert_auc, vert
 
@@ -32,6 +32,18 @@ def test_evs_bootstrap_interval():
     coin = bootstrap_interval([0, 1] * 50, seed=3)
     assert coin.value == 0.5 and coin.low < 0.5 < coin.high
     assert coin.as_dict() == bootstrap_interval([0, 1] * 50, seed=3).as_dict()
+
+
+def test_evs_bootstrap_interval_of_a_pooled_ratio():
+    """A corpus WER: errors and reference words per utterance, pooled (not the mean of per-utterance WERs)."""
+    even = bootstrap_ratio_interval([1, 2, 3], [2, 4, 6])  # every utterance at 0.5: so is every resample
+    assert (even.value, even.low, even.high, even.count) == (0.5, 0.5, 0.5, 3)
+    # 1 error in 10 words and 3 in 2 words: pooled 4/12 (the mean of the WERs would be 0.8); resamples range 0.1 … 1.5
+    mixed = bootstrap_ratio_interval([1, 3], [10, 2], seed=1)
+    assert mixed.value == pytest.approx(1 / 3) and 0.1 <= mixed.low < 1 / 3 < mixed.high <= 1.5
+    assert math.isnan(bootstrap_ratio_interval([1], [0]).value)
+    with pytest.raises(ValueError):
+        bootstrap_ratio_interval([1, 2], [3])
 
 
 def test_evs_auto_bleu_of_known_repetitions():

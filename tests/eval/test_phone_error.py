@@ -91,3 +91,32 @@ def test_generation_reports_meant_vs_said_at_the_fixed_temperature(ljspeech_clip
     with pytest.raises(ConfigError, match="phone_temperature=0.8 is not one of temperatures"):
         evaluate_generation(prompts, PhoneEnergyTokenizer(), RepeatContinuer(), ClipVoicer(clips), LengthASR(), text_lm,
                             GenerateEvalConfig(temperatures=[0.5], phone_temperature=0.8), tmp_path / "out2")
+
+
+def test_a_tokenizer_is_scored_against_each_cuts_phones_per_speaker(tmp_path) -> None:
+    """A stand-in tokenizer that hears each utterance (in order) as its reference with the first phone replaced by ``ZH``
+    (which the sentences never start with): one substitution per utterance, speaker by speaker."""
+    from spokenlm.align.formats import supervision_phones
+    from spokenlm.audio.loader import iter_cuts
+    from spokenlm.eval.phone_error import tokenizer_phone_error
+    from helpers.tts_corpus import build_tts_corpus
+
+    cuts = list(iter_cuts(build_tts_corpus(tmp_path, ["The birch canoe slid.", "Glue the sheet."], voices=("espeak-ng:en-us+m3", "flite:slt"))))
+    references = [phone_sequence([s.phone for s in supervision_phones(c.supervisions[0])]) for c in cuts]
+
+    class Stub:
+        sample_rate = 16000
+        heard = iter(references)
+
+        def encode(self, wav, sr):
+            return [["ZH", *next(self.heard)[1:]]]
+
+        def phone_labels(self, tokens):
+            return tokens
+
+    scores = tokenizer_phone_error(Stub(), cuts)
+    assert scores["utterances"] == 4 and scores["phones"] == sum(len(r) for r in references)
+    assert scores["per"] == pytest.approx(4 / scores["phones"]) and scores["substitutions"] == scores["per"]
+    for voice in ("voice0", "voice1"):
+        mine = [r for c, r in zip(cuts, references) if c.supervisions[0].speaker == voice]
+        assert scores[f"per:{voice}"] == pytest.approx(len(mine) / sum(len(r) for r in mine))

@@ -14,7 +14,7 @@ from spokenlm.cli.common import CONFIG_OPTION, OVERRIDES_ARGUMENT, user_errors
 @app.command()
 def quickstart(
     out_dir: Path = typer.Argument(Path("runs/quickstart"), help="Run folder; rerunning continues after the last finished stage."),
-    scale: str = typer.Option("tiny", "--scale", help="Preset: micro (CI test, ~3 min), tiny (CPU default, under 20 min on 2 cores), small (longer CPU run), base (GPU recipe)."),
+    scale: str = typer.Option("tiny", "--scale", help="Preset: micro (CI test, ~3 min), tiny (CPU default, 10-25 min on 2 cores by machine), small (longer CPU run), base (GPU recipe)."),
     start_from: str = typer.Option(None, "--from", help="Rerun from this stage: corpus, tokenizer, tokenize, lm, vocoder, resynth, benchmarks, pairs, generation, report."),
     config: Path = CONFIG_OPTION,
     overrides: list[str] = OVERRIDES_ARGUMENT,

@@ -38,6 +38,8 @@ class SynthConfig:
         mix_accents: each train/dev sentence of an espeak-ng voice is spoken by that speaker (its variant) in an
             installed accent drawn per sentence, so training hears every accent but no more speakers; test voices
             speak in their own accent.
+        isolated_words: single-word train utterances added, spoken by the train voices (words of the train
+            sentences, :func:`~spokenlm.data.synth_plan.word_jobs`): the isolated-word prosody of sWUGGY-style items.
         dev_fraction: share of documents in dev (train voices, unseen sentences).
         test_fraction: share of documents in test (unseen voices, unseen sentences).
         sample_rate: output rate, Hz.
@@ -54,6 +56,7 @@ class SynthConfig:
     test_voices: int = 2
     voices_per_sentence: int = 1
     mix_accents: bool = False
+    isolated_words: int = 0
     dev_fraction: float = 0.05
     test_fraction: float = 0.05
     sample_rate: int = 16000
@@ -94,7 +97,7 @@ def plan_from_config(config: SynthConfig) -> list[SynthJob]:
     accents = accent_variants(voices) if config.mix_accents else None
     return plan_jobs(
         items, voices, config.test_voices, config.voices_per_sentence, config.dev_fraction, config.test_fraction, config.seed,
-        accents,
+        accents, config.isolated_words,
     )
 
 

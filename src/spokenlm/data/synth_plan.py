@@ -115,6 +115,24 @@ def split_documents(items: Sequence[TextItem], dev_fraction: float, test_fractio
     return {doc: "test" if i < n_test else "dev" if i < n_test + n_dev else "train" for i, doc in enumerate(docs)}
 
 
+def word_jobs(jobs: Sequence[SynthJob], voices: Sequence[Voice], count: int, seed: int,
+              accents: Mapping[str, Sequence[Voice]] | None = None) -> list[SynthJob]:
+    """``count`` single-word train utterances: word types of the train sentences of ``jobs`` (drawn uniformly over types,
+    so rare words as often as common ones), each spoken by one of ``voices`` (or one of its ``accents``). Isolated words
+    have the prosody of the pair benchmarks' items (sWUGGY), which running sentences never show a tokenizer."""
+    vocabulary = sorted({w for job in jobs if job.split == "train" for w in _normalize(job.text).split()})
+    if count and not vocabulary:
+        raise SpokenLMError("isolated_words needs train sentences to draw words from")
+    rng = random.Random(f"words:{seed}")
+    out = []
+    for index in range(count):
+        word, voice = rng.choice(vocabulary), rng.choice(list(voices))
+        if accents and voice.id in accents:
+            voice = rng.choice(list(accents[voice.id]))
+        out.append(SynthJob(f"word{index:05d}_{voice.slug}", word, voice.id, "train", "isolated-words", index, f"word{index:05d}"))
+    return out
+
+
 def plan_jobs(
     items: Iterable[TextItem],
     voices: Sequence[Voice],
@@ -124,11 +142,13 @@ def plan_jobs(
     test_fraction: float,
     seed: int,
     accents: Mapping[str, Sequence[Voice]] | None = None,
+    isolated_words: int = 0,
 ) -> list[SynthJob]:
     """Every utterance of the corpus in text order. Train and dev use the first voices, test the last ``test_voices``.
 
     With ``accents`` (voice id → the voices that speaker may speak as, e.g. :func:`accent_variants`), each train or
-    dev sentence of such a voice is spoken by one of them, drawn per sentence; test voices speak as themselves."""
+    dev sentence of such a voice is spoken by one of them, drawn per sentence; test voices speak as themselves.
+    ``isolated_words`` single-word train utterances by the train voices follow (:func:`word_jobs`)."""
     items = list(items)
     if test_fraction > 0 and not 0 < test_voices < len(voices):
         raise SpokenLMError(f"test_voices must be between 1 and {len(voices) - 1} (got {test_voices} of {len(voices)} voices)")
@@ -150,4 +170,4 @@ def plan_jobs(
             if accents and split != "test" and voice.id in accents:
                 voice = rng.choice(list(accents[voice.id]))
             jobs.append(SynthJob(f"{item.id}_{voice.slug}", item.text, voice.id, split, item.doc_id, item.index, item.id))
-    return jobs
+    return jobs + word_jobs(jobs, train_voices, isolated_words, seed, accents)

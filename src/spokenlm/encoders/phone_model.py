@@ -6,7 +6,9 @@ variance 1 over its valid frames, which removes channel and much of the speaker
 colouring). Output: phone logits ``[B, T, outputs]`` at
 ``sample_rate / (hop_length * stride)`` Hz (50 Hz by default): one per phone, plus a last CTC
 blank when the classifier is trained with CTC (``blank``), whose frames belong to the phone
-emitted before them (:meth:`PhoneClassifier.frame_phones`).
+emitted before them (:meth:`PhoneClassifier.frame_phones`). Frame ids are the argmax, or with a
+``switch_penalty`` the most likely path that pays that many nats per change of output
+(:func:`smoothed_path`: a Viterbi segmentation that removes one-frame flicker).
 """
 
 from __future__ import annotations
@@ -81,6 +83,29 @@ def normalized_log_mel(wavs: list[np.ndarray], config: PhoneClassifierConfig) ->
     return batch, lengths
 
 
+def smoothed_path(log_probs: torch.Tensor, switch_penalty: float) -> torch.Tensor:
+    """Output ids ``[T]`` maximising ``sum_t log_probs[t, id_t] - switch_penalty * #{t: id_t != id_(t-1)}`` over frame
+    log-probabilities ``[T, C]`` (nats). Penalty 0 gives the frame argmax; larger penalties give fewer, longer segments."""
+    if switch_penalty <= 0 or len(log_probs) < 2:
+        return log_probs.argmax(dim=-1)
+    scores = log_probs.double().numpy()
+    frames, classes = scores.shape
+    came_from = np.zeros((frames, classes), dtype=np.int64)  # the id at t - 1 on the best path ending in id at t
+    best = scores[0].copy()
+    stay = np.arange(classes)
+    for t in range(1, frames):
+        leader = int(best.argmax())
+        switch = best[leader] - switch_penalty
+        moved = switch > best
+        came_from[t] = np.where(moved, leader, stay)
+        best = np.maximum(best, switch) + scores[t]
+    path = np.empty(frames, dtype=np.int64)
+    path[-1] = int(best.argmax())
+    for t in range(frames - 1, 0, -1):
+        path[t - 1] = came_from[t, path[t]]
+    return torch.from_numpy(path)
+
+
 class PhoneClassifier(nn.Module):
     """Log-mel ``[B, n_mels, T_mel]`` → (phone logits ``[B, T, P]``, bottleneck ``[B, T, 2·hidden]``)."""
 
@@ -109,10 +134,11 @@ class PhoneClassifier(nn.Module):
         hidden, _ = nn.utils.rnn.pad_packed_sequence(hidden, batch_first=True, total_length=x.shape[2])
         return self.out(hidden), hidden
 
-    def frame_phones(self, logits: torch.Tensor) -> torch.Tensor:
-        """Phone ids ``[T]`` of one utterance's logits ``[T, outputs]``: the argmax, where a blank frame takes the phone emitted
-        before it (frames before the first emission take the first one; all blank: silence)."""
-        ids = logits.argmax(dim=-1)
+    def frame_phones(self, logits: torch.Tensor, switch_penalty: float = 0.0) -> torch.Tensor:
+        """Phone ids ``[T]`` of one utterance's logits ``[T, outputs]``: the argmax (or the :func:`smoothed_path` with
+        ``switch_penalty`` nats per change), where a blank frame takes the phone emitted before it (frames before the first
+        emission take the first one; all blank: silence)."""
+        ids = smoothed_path(logits.float().log_softmax(dim=-1), switch_penalty)
         if not self.config.blank:
             return ids
         emitted = ids != self.config.num_phones

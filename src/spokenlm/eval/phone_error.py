@@ -13,6 +13,7 @@ voiced continuation). Only when that PER is low do the transcripts' words mean t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from spokenlm.align.lexicon import pronunciation, text_to_words
 from spokenlm.align.phones import SILENCE
@@ -56,6 +57,29 @@ def phone_error_rate(references: Sequence[Sequence[str]], hypotheses: Sequence[S
     substitutions, deletions, insertions = (count / denominator for count in totals)
     return {"per": substitutions + deletions + insertions, "substitutions": substitutions, "deletions": deletions,
             "insertions": insertions, "phones": float(phones), "utterances": float(len(references))}
+
+
+def tokenizer_phone_error(tokenizer: Any, cuts: Iterable[Any]) -> dict[str, float]:
+    """PER of a phone tokenizer's tokens (``tokenizer.phone_labels``) on lhotse ``cuts`` whose first supervision holds
+    its phones (engine timings or an alignment: :func:`~spokenlm.align.formats.supervision_phones`); cuts without
+    phones are left out. Returns :func:`phone_error_rate`'s keys, and ``per:<speaker>`` for each speaker."""
+    from spokenlm.align.formats import supervision_phones
+    from spokenlm.audio.loader import load_cut
+
+    references, hypotheses, speakers = [], [], []
+    for cut in cuts:
+        segments = supervision_phones(cut.supervisions[0])
+        if not segments:
+            continue
+        wav = load_cut(cut, tokenizer.sample_rate)
+        references.append([s.phone for s in segments])
+        hypotheses.append(tokenizer.phone_labels(tokenizer.encode(wav, tokenizer.sample_rate)[0]))
+        speakers.append(str(cut.supervisions[0].speaker))
+    results = phone_error_rate(references, hypotheses)
+    for speaker in sorted(set(speakers)):
+        mine = [i for i, s in enumerate(speakers) if s == speaker]
+        results[f"per:{speaker}"] = phone_error_rate([references[i] for i in mine], [hypotheses[i] for i in mine])["per"]
+    return results
 
 
 def meant_vs_said(continuations: Sequence[tuple[Sequence[int], str]], unit_phones: Sequence[str]) -> dict[str, float]:

@@ -222,8 +222,25 @@ def _utterance_metrics(config: ResynthConfig, asr: Any, original: np.ndarray, sr
     return row
 
 
+def _wer_intervals(rows: list[dict[str, str]]) -> dict[str, str]:
+    """95 % bootstrap intervals (utterances resampled) of the resynthesis WER and of its ratio to the originals' WER."""
+    from spokenlm.eval.stats import bootstrap_ratio_interval
+    from spokenlm.eval.wer import error_rates
+
+    words, edits = [], {"asr_original": [], "asr_resynth": []}
+    for row in rows:
+        for side, errors in edits.items():
+            rates = error_rates([row["reference"]], [row[side]])
+            errors.append(rates["wer"] * rates["words"])
+        words.append(rates["words"])
+    wer = bootstrap_ratio_interval(edits["asr_resynth"], words)
+    ratio = bootstrap_ratio_interval(edits["asr_resynth"], edits["asr_original"])
+    return {"wer_resynth_ci": f"[{wer.low:.3f}, {wer.high:.3f}]", "wer_ratio_ci": f"[{ratio.low:.2f}, {ratio.high:.2f}]"}
+
+
 def summarize(rows_path: Path, skipped: int) -> dict[str, Any]:
-    """Corpus-level numbers from the per-utterance CSV (WER/CER pooled over utterances, other metrics averaged)."""
+    """Corpus-level numbers from the per-utterance CSV (WER/CER pooled over utterances, with 95 % bootstrap intervals of the
+    resynthesis WER and of the WER ratio; other metrics averaged)."""
     from spokenlm.eval.wer import error_rates
 
     with rows_path.open() as handle:
@@ -238,6 +255,7 @@ def summarize(rows_path: Path, skipped: int) -> dict[str, Any]:
         resynth = error_rates(refs, [r["asr_resynth"] for r in with_ref])
         summary.update(wer_original=original["wer"], cer_original=original["cer"], wer_resynth=resynth["wer"], cer_resynth=resynth["cer"])
         summary["wer_ratio"] = resynth["wer"] / original["wer"] if original["wer"] > 0 else math.inf if resynth["wer"] > 0 else 1.0
+        summary.update(_wer_intervals(with_ref))
     if "asr_original" in rows[0]:
         versus = error_rates([r["asr_original"] for r in rows], [r["asr_resynth"] for r in rows])
         summary.update(wer_vs_original=versus["wer"], cer_vs_original=versus["cer"])

@@ -1,4 +1,5 @@
-"""Confidence intervals for accuracies: Wilson score interval and percentile bootstrap."""
+"""Confidence intervals for accuracies: Wilson score interval and percentile bootstrap (of a mean, or of a pooled ratio
+such as a WER: errors over reference words, summed over the resampled utterances)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,23 @@ def bootstrap_interval(values: Sequence[float], confidence: float = 0.95, resamp
     tail = (1 - confidence) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
     return Estimate(float(data.mean()), float(low), float(high), int(data.size), confidence)
+
+
+def bootstrap_ratio_interval(
+    numerators: Sequence[float], denominators: Sequence[float], confidence: float = 0.95, resamples: int = 2000, seed: int = 0,
+) -> Estimate:
+    """Percentile-bootstrap interval of the pooled ratio ``sum(numerators) / sum(denominators)`` over items resampled with
+    replacement (e.g. word errors and reference words per utterance: the corpus WER). Resamples whose denominators sum to
+    0 are left out."""
+    top, bottom = np.asarray(numerators, dtype=np.float64), np.asarray(denominators, dtype=np.float64)
+    if top.shape != bottom.shape:
+        raise ValueError(f"{top.size} numerators but {bottom.size} denominators")
+    if top.size == 0 or bottom.sum() <= 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), int(top.size), confidence)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, top.size, size=(resamples, top.size))
+    sums = bottom[picks].sum(axis=1)
+    ratios = top[picks].sum(axis=1)[sums > 0] / sums[sums > 0]
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(ratios, [tail, 1 - tail])
+    return Estimate(float(top.sum() / bottom.sum()), float(low), float(high), int(top.size), confidence)

@@ -1,7 +1,7 @@
 """The quickstart's typed config: one section per stage, each the stage's own config class.
 
 Scales are YAML presets shipped with the package (``resources/quickstart/<scale>.yaml``):
-``micro`` (the CI test), ``tiny`` (the CPU default, under 20 minutes on 2 cores),
+``micro`` (the CI test), ``tiny`` (the CPU default, 10–25 minutes on 2 cores, by machine),
 ``small`` (a longer CPU run) and ``base`` (a GPU recipe). Paths that link stages
 (manifests, tokenizer, model folders) are filled in by the pipeline, not the user.
 """

@@ -87,14 +87,19 @@ def stage_corpus(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
 
 
 def stage_tokenizer(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:
-    """Train the supervised phone tokenizer on the train split."""
+    """Train the supervised phone tokenizer on the train split; score its phone error rate on the held-out voices."""
+    from spokenlm.audio.loader import iter_cuts
+    from spokenlm.eval.phone_error import tokenizer_phone_error
     from spokenlm.train.tasks.phone import train_phone_tokenizer
 
     settings = copy.deepcopy(config.tokenizer)
     settings.data.manifest = str(_paths(run_dir)["corpus"] / "cuts.jsonl.gz")
     settings.data.split = "train"
     tokenizer = train_phone_tokenizer(settings, run_dir / "tokenizer")
-    return {"name": tokenizer.name, "frame_rate": tokenizer.frame_rate, "vocab_size": tokenizer.vocab_size}
+    scores = tokenizer_phone_error(tokenizer, iter_cuts(_cuts(run_dir, "test")))
+    return {"name": tokenizer.name, "frame_rate": tokenizer.frame_rate, "vocab_size": tokenizer.vocab_size,
+            "test_per": round(scores["per"], 3), "test_insertions": round(scores["insertions"], 3),
+            **{f"test_per_{k.split(':')[-1]}": round(v, 3) for k, v in scores.items() if k.startswith("per:")}}
 
 
 def stage_tokenize(config: QuickstartConfig, run_dir: Path) -> dict[str, Any]:

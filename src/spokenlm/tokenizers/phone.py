@@ -3,7 +3,8 @@
 Ids index :data:`~spokenlm.align.phones.PHONE_SET` (0 = ``SIL``, then the 39
 ARPAbet phones), at the classifier's frame rate (50 Hz by default); with
 ``dedup`` repeated ids collapse into one token with a duration, which brings
-the rate to roughly the phone rate. Folder: ``model.safetensors`` + ``config.json``
+the rate to roughly the phone rate. ``switch_penalty`` (nats per phone change) decodes the most likely
+segmentation instead of the frame argmax, which removes one-frame flicker on unfamiliar voices. Folder: ``model.safetensors`` + ``config.json``
 (``"type": "phone"``, written last, so a folder with it is complete).
 """
 
@@ -34,18 +35,23 @@ class PhoneTokenizer(SpeechTokenizer):
         name: stored in every ``Tokens``.
         dedup: collapse runs of the same phone.
         phones: the label of each id.
+        switch_penalty: log-probability (nats) a phone change costs when decoding the frames (0: the frame argmax).
     """
 
     num_streams = 1
     semantic_codebooks = 1
 
-    def __init__(self, model: PhoneClassifier, name: str = "phone", dedup: bool = False, phones: Sequence[str] = PHONE_SET) -> None:
+    def __init__(
+        self, model: PhoneClassifier, name: str = "phone", dedup: bool = False, phones: Sequence[str] = PHONE_SET,
+        switch_penalty: float = 0.0,
+    ) -> None:
         if len(phones) != model.config.num_phones:
             raise SpokenLMError(f"{len(phones)} phone labels for a classifier with {model.config.num_phones} outputs")
         self.model = model.eval()
         self.name = name
         self.dedup = dedup
         self.phones = tuple(phones)
+        self.switch_penalty = float(switch_penalty)
         self.sample_rate = model.config.sample_rate
         self.frame_rate = model.config.frame_rate
         self.vocab_size = model.config.num_phones
@@ -61,7 +67,7 @@ class PhoneTokenizer(SpeechTokenizer):
         return self._frame_units(batch)
 
     def _frame_units(self, wavs: list[np.ndarray]) -> list[Tokens]:
-        return [Tokens(self.model.frame_phones(logits).numpy()[None, :], self.frame_rate, self.name) for logits, _ in self.model.frame_outputs(wavs)]
+        return [Tokens(self.model.frame_phones(logits, self.switch_penalty).numpy()[None, :], self.frame_rate, self.name) for logits, _ in self.model.frame_outputs(wavs)]
 
     def _encode_batch(self, wavs: list[np.ndarray]) -> list[Tokens]:
         tokens = self._frame_units(wavs)
@@ -72,7 +78,8 @@ class PhoneTokenizer(SpeechTokenizer):
         return [self.phones[i] for i in tokens.ids[0]]
 
     def config_dict(self) -> dict:
-        return {"type": "phone", "name": self.name, "dedup": self.dedup, "phones": list(self.phones), "model": to_dict(self.model.config)}
+        return {"type": "phone", "name": self.name, "dedup": self.dedup, "phones": list(self.phones),
+                "switch_penalty": self.switch_penalty, "model": to_dict(self.model.config)}
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write ``model.safetensors`` then ``config.json`` (each atomically; the folder may hold other files)."""
@@ -81,4 +88,5 @@ class PhoneTokenizer(SpeechTokenizer):
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> PhoneTokenizer:
         model, config = load_phone_classifier(directory)
-        return cls(model, name=config["name"], dedup=bool(config["dedup"]), phones=config["phones"])
+        return cls(model, name=config["name"], dedup=bool(config["dedup"]), phones=config["phones"],
+                   switch_penalty=float(config.get("switch_penalty", 0.0)))

@@ -54,6 +54,15 @@ def test_festival_gives_phone_timings_inside_the_audio():
     assert ends[-1] <= result.wav.size / result.sr
 
 
+def test_ked_voices_er_as_one_phone_like_the_other_voices():
+    """ked_diphone speaks every ER as the diphone pair ``er r``; its references read one ER, as CMUdict and kal do."""
+    kal = synthesize_utterance("The bird heard her.", "festival:kal_diphone")
+    ked = synthesize_utterance("The bird heard her.", "festival:ked_diphone")
+    assert [p for p, _, _ in ked.alignment] == [p for p, _, _ in kal.alignment] == ["DH", "AH", "B", "ER", "D", "HH", "ER", "D", "HH", "ER"]
+    starts, ends = [a for _, a, _ in ked.alignment], [b for _, _, b in ked.alignment]
+    assert starts[1:] == ends[:-1]  # the merged ER reaches to where its r ended: no gap
+
+
 def test_festival_session_is_reused_and_restarted_when_it_dies():
     from spokenlm.data.tts import festival, festival_session
 

@@ -80,7 +80,10 @@ def test_batched_encode_equals_one_by_one(speech: np.ndarray, data_dir) -> None:
     singles = [tokenizer.encode(w, 16000)[0] for w in (speech, digit)]
     for got, want, wav in zip(batch, singles, (speech, digit)):
         assert got.ids.shape == want.ids.shape == (3, -(-len(wav) // 320))
-        np.testing.assert_array_equal(got.ids, want.ids)
+        # Batched and single GEMMs round differently (thread count, AMX or AVX2 kernels), which can flip a near-tie
+        # between two codewords at a frame (seen: 1 frame of 144 under load on an AMX machine); the latents are
+        # checked to 1e-5 below, so a padding leak cannot hide here.
+        assert float((got.ids != want.ids).any(axis=0).mean()) <= 0.01
     model = tokenizer.model
     with torch.no_grad():
         padded = torch.zeros(1, 1, len(speech))

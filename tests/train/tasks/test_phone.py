@@ -44,7 +44,7 @@ def test_batched_encode_equals_one_by_one_and_dedup(ljspeech_clips):
 
 @pytest.mark.slow
 def test_train_save_and_load_in_another_process(corpus, tmp_path):
-    steps = ["optim.max_steps=6", "save_every=3", f"data.manifest={corpus}"]
+    steps = ["optim.max_steps=6", "save_every=3", f"data.manifest={corpus}", "switch_penalty=1.5"]
     tokenizer = TOKENIZER_RECIPES.get("phone")(None, TINY + steps, tmp_path / "full")
     rows = [json.loads(line) for line in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
     losses = [row["loss"] for row in rows]
@@ -71,6 +71,7 @@ def test_train_save_and_load_in_another_process(corpus, tmp_path):
     assert ids == mine.ids.tolist() and durations == mine.durations.tolist()
     loaded = load_tokenizer(saved)
     assert isinstance(loaded, PhoneTokenizer) and loaded.frame_rate == 50.0 and loaded.vocab_size == 40
+    assert loaded.switch_penalty == tokenizer.switch_penalty == 1.5  # the decoding travels with the folder
 
 
 def test_unusable_cuts_are_skipped_and_counted(corpus, tmp_path, capsys):
@@ -121,3 +122,4 @@ def test_ctc_objective_trains_a_blank_and_gives_clean_tokens(corpus, tmp_path):
     tokens = loaded.encode(wav, 16000)[0]
     assert int(tokens.ids.max()) < 40 and int(tokens.durations.sum()) == loaded.model.config.output_frames(len(wav))
     np.testing.assert_array_equal(tokens.ids, tokenizer.encode(wav, 16000)[0].ids)
+

@@ -100,4 +100,6 @@ def test_voc_cli_train_resynth_and_eval(tmp_path: Path, tiny_tokenizer_dir: Path
     assert summary["utterances"] == 2 and summary["skipped"] == 1
     assert summary["wer_original"] < 0.35  # whisper on the real clips
     assert summary["wer_resynth"] >= 0 and -1 <= summary["speaker_similarity"] <= 1 and summary["rtf"] > 0
+    low, high = json.loads(summary["wer_resynth_ci"])  # utterances resampled: the pooled WER lies inside
+    assert low <= summary["wer_resynth"] <= high
     assert "broken" in summary["skipped_examples"][0]

@@ -59,7 +59,19 @@ def _run(voice: Voice, setup: str, text_to_say: str, shown_text: str, sr: int) -
 def _parse_segments(printed: list[str], duration_s: float) -> tuple[list[str], Alignment]:
     """``spokenlm-seg name end_s`` lines → ARPAbet phones and ``(phone, start_s, end_s)`` within ``duration_s`` (pauses dropped)."""
     ends = [(f[1], float(f[2])) for f in (line.split() for line in printed) if len(f) == 3 and f[0] == _SEGMENT]
-    return segments_to_alignment(ends_to_segments(ends), festival_to_arpabet, duration_s)
+    return segments_to_alignment(ends_to_segments(_merge_rhotic_r(ends)), festival_to_arpabet, duration_s)
+
+
+def _merge_rhotic_r(ends: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """``(name, end_s)`` segments with an ``r`` straight after ``er`` merged into it: ked_diphone voices every ER as the
+    diphone pair ``er r`` (the other voices, and CMUdict, write one ``ER``)."""
+    merged: list[tuple[str, float]] = []
+    for name, end in ends:
+        if name.lower() == "r" and merged and merged[-1][0].lower() in ("er", "axr"):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((name, end))
+    return merged
 
 
 def synthesize(text: str, voice: Voice, sr: int) -> Synthesis:

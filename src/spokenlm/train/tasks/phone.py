@@ -71,6 +71,7 @@ class PhoneTrainConfig(LoopConfig):
         mel_warp: each crop's mel axis is stretched by a random factor in ``[1 - mel_warp, 1 + mel_warp]``
             (vocal-tract-length perturbation by interpolation; 0 = off).
         spec_augment: frequency and time masks on each crop's normalised log-mel (none by default).
+        switch_penalty: the saved tokenizer's decoding penalty per phone change, nats (0: the frame argmax).
     """
 
     RENAMED_KEYS: ClassVar[Renamed] = LOOP_RENAMES
@@ -88,6 +89,7 @@ class PhoneTrainConfig(LoopConfig):
     mel_shift: int = 2
     mel_warp: float = 0.0
     spec_augment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
+    switch_penalty: float = 0.0
     save_every: int = 100
 
 
@@ -225,7 +227,7 @@ class PhoneTask(Task):
     def finish(self, states: dict[str, dict[str, torch.Tensor]], val_loss: float | None, steps: int) -> dict[str, Any]:
         model = self.modules[MAIN]
         model.load_state_dict(states[MAIN])
-        self.artifact = PhoneTokenizer(model.eval(), name=self.config.name, dedup=self.config.dedup)
+        self.artifact = PhoneTokenizer(model.eval(), name=self.config.name, dedup=self.config.dedup, switch_penalty=self.config.switch_penalty)
         self.artifact.save_pretrained(self.ctx.out_dir)
         return {"name": self.config.name, "skipped": len(self.corpus.skipped)}
 
