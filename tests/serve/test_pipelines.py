@@ -104,25 +104,29 @@ def test_streamed_reply_equals_the_offline_reply_voiced_offline(greedy, speech):
     np.testing.assert_allclose(np.concatenate(pieces), offline, atol=1e-5)
 
 
-def test_a_vocoder_that_is_not_causal_voices_the_whole_reply(model_dir, speech, tmp_path):
-    """The tiny quickstart's vocoder hears the coming phones: the reply is sampled first, then voiced as one piece
-    (chunked for sending), equal to voicing the same units offline."""
+@pytest.mark.parametrize("causal, lookahead", [(False, 0), (True, 3)])
+def test_a_vocoder_that_hears_coming_units_voices_the_reply_as_offline(model_dir, speech, tmp_path, causal, lookahead):
+    """Not causal (the tiny quickstart's): the reply is sampled first, then voiced as one piece (chunked for sending).
+    Causal with 3 frames of look-ahead: streamed 3 frames late, the last frames flushed at the reply's end. Both equal
+    voicing the same units offline."""
     from spokenlm.serve.pipelines.half_duplex import HalfDuplexConfig, HalfDuplexPipeline
     from spokenlm.tokens import Tokens
     from spokenlm.vocoders import UnitVocoder, load_vocoder
 
     other = shutil.copytree(model_dir, tmp_path / "model_dir")
     config = load_vocoder(other / "vocoder" / "vocoder").config
-    config.istft.causal = False
+    config.istft.causal, config.lookahead_frames = causal, lookahead
     torch.manual_seed(1)
     UnitVocoder(config).save_pretrained(other / "vocoder" / "vocoder")
     pipeline = HalfDuplexPipeline.load(other, HalfDuplexConfig(temperature=0.0, reply_units=24, rows=2))
-    assert not pipeline.vocoder.streamable
+    assert pipeline.vocoder.streamable == causal
     responder = pipeline.open()
     pieces = [e.samples for e in responder.respond(speech[1])]
     responder.close()
     units = greedy_continuation(pipeline, pipeline.tokenizer.encode(speech[1], 16000)[0].ids[0], 24)
     offline = pipeline.vocoder(Tokens(units[None], pipeline.tokenizer.frame_rate), pipeline.speaker, predict_durations=True)
+    if causal:
+        assert len(pieces) > 2 and len(pieces[0]) < len(offline) / 4  # audio starts before the reply is complete
     np.testing.assert_allclose(np.concatenate(pieces), offline, atol=1e-5)
 
 

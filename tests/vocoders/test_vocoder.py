@@ -103,6 +103,29 @@ def test_voc_stream_equals_offline(kind: str, chunk: int) -> None:
     np.testing.assert_allclose(np.clip(np.concatenate(pieces), -1, 1), offline, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["unit-istft", "unit-hifigan"])
+@pytest.mark.parametrize("chunk", [1, 2, 7])
+def test_voc_lookahead_hears_coming_units_and_streams_like_offline(kind: str, chunk: int) -> None:
+    """3 frames of look-ahead: a frame's audio changes with the unit 3 frames later, not 4; the stream runs 3 frames
+    late (a chunk of 2 frames first gives nothing) and the flush brings it to the offline waveform."""
+    torch.manual_seed(0)
+    config = replace(tiny_config(kind, num_speakers=2, f0_bins=8), lookahead_frames=3)
+    vocoder = UnitVocoder(config)
+    tokens, f0 = random_tokens(23), np.linspace(90, 260, 23)
+    offline = vocoder(tokens, speaker=1, f0=f0)
+    assert offline.shape == (23 * 320,)
+    for later, heard in ((3, True), (4, False)):
+        changed = tokens.ids.copy()
+        changed[0, 10 + later] = (changed[0, 10 + later] + 1) % VOCAB
+        other = vocoder(Tokens(changed, tokens.frame_rate), speaker=1, f0=f0)
+        assert heard != np.allclose(other[10 * 320 : 11 * 320], offline[10 * 320 : 11 * 320], atol=1e-6)
+    pieces = list(vocoder.stream(tokens, chunk_frames=chunk, speaker=1, f0=f0))
+    assert sum(map(len, pieces[:-1])) == (23 - 3) * 320 and len(pieces[-1]) == 3 * 320  # late by 3 frames, then flushed
+    np.testing.assert_allclose(np.clip(np.concatenate(pieces), -1, 1), offline, atol=1e-5)
+    with pytest.raises(ConfigError, match="direct kinds"):
+        replace(tiny_config("unit-mel"), lookahead_frames=2).validate()
+
+
 @pytest.mark.slow
 def test_voc_unit_mel_hifigan_streams_with_bounded_lookahead() -> None:
     """Non-causal unit→mel + HiFi-GAN: chunk joins match offline within 1e-4 (look-ahead 16 mel frames ≈ 0.19 s per stage)."""

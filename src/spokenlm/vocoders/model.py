@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from spokenlm.errors import ConfigError
-from spokenlm.nn.streaming import StreamingModule
+from spokenlm.errors import ConfigError, SpokenLMError
+from spokenlm.nn.streaming import StreamingModule, StreamingState
 from spokenlm.audio.mel import HIFIGAN_MEL
 from spokenlm.vocoders.conditioning import ConditioningConfig, UnitConditioner
 from spokenlm.vocoders.duration import DurationConfig, DurationPredictor
@@ -40,6 +40,10 @@ class VocoderModelConfig:
         mel_vocoder: kinds that output mels only: a name of :data:`~spokenlm.vocoders.mel_vocoders.MEL_VOCODERS`.
         duration: the duration predictor.
         speakers: names of the rows of the speaker table (``conditioning.num_speakers``).
+        lookahead_frames: direct kinds: frames of coming units a (causal) generator reads before it voices a frame.
+            Its output runs that many frames late: offline the units are padded with the last one and the first
+            ``lookahead_frames · hop`` samples dropped; streaming drops them too, and a reply ends with
+            :meth:`~spokenlm.vocoders.UnitVocoder.decode_flush` (``lookahead_frames / frame_rate`` s of latency).
     """
 
     kind: str = "unit-istft"
@@ -53,6 +57,7 @@ class VocoderModelConfig:
     mel_vocoder: str = "hifigan-universal"
     duration: DurationConfig = field(default_factory=DurationConfig)
     speakers: list[str] = field(default_factory=list)
+    lookahead_frames: int = 0
 
     @property
     def hop_length(self) -> int:
@@ -70,6 +75,8 @@ class VocoderModelConfig:
         """Raise :class:`ConfigError` if the parts do not fit together; return self."""
         kind = self.kind_spec
         if kind.outputs_mel:
+            if self.lookahead_frames:
+                raise ConfigError(f"model.lookahead_frames applies to direct kinds, not {self.kind}")
             if self.mel_vocoder not in MEL_VOCODERS:
                 raise ConfigError(f"model.mel_vocoder {self.mel_vocoder!r} is not one of {MEL_VOCODERS.names()}")
             if self.sample_rate != HIFIGAN_MEL.sample_rate:
@@ -80,6 +87,8 @@ class VocoderModelConfig:
         generator_hop = kind.generator_hop(self)
         if generator_hop != self.hop_length:
             raise ConfigError(f"{self.kind} generator hop {generator_hop} != sample_rate / frame_rate = {self.hop_length}")
+        if self.lookahead_frames < 0:
+            raise ConfigError(f"model.lookahead_frames must be >= 0, got {self.lookahead_frames}")
         if self.conditioning.num_speakers and len(self.speakers) not in (0, self.conditioning.num_speakers):
             raise ConfigError("model.speakers must name every row of the speaker table")
         return self
@@ -90,16 +99,46 @@ class VocoderModelConfig:
         return self.kind_spec.streamable(self)
 
 
-class DirectUnitGenerator(StreamingModule):
-    """``forward(ids [B, K, T], speaker=None, f0_bins=None) -> wav [B, 1, T * hop]``."""
+@dataclass
+class DelayState(StreamingState):
+    """Samples still to drop in each row ``[B]``: what a look-ahead generator voices before the stream's first frame."""
+
+    to_drop: torch.Tensor
+
+
+def _pad_with_last(x: torch.Tensor, frames: int) -> torch.Tensor:
+    """``x [..., T]`` followed by ``frames`` copies of its last frame."""
+    return torch.cat([x, x[..., -1:].expand(*x.shape[:-1], frames)], dim=-1)
+
+
+class DirectUnitGenerator(StreamingModule[DelayState]):
+    """``forward(ids [B, K, T], speaker=None, f0_bins=None) -> wav [B, 1, T * hop]``; with ``lookahead_frames`` L, output
+    frame ``t`` is voiced from units up to ``t + L`` (streaming: each call's output is L frames late)."""
 
     def __init__(self, config: VocoderModelConfig) -> None:
         super().__init__()
         self.conditioner = UnitConditioner(config.conditioning)
         self.generator: nn.Module = config.kind_spec.generator(config)
+        self.lookahead = config.lookahead_frames
+        self.delay = config.lookahead_frames * config.hop_length  # samples
+
+    def _init_state(self, batch_size: int) -> DelayState | None:
+        return DelayState(torch.full((batch_size,), self.delay, dtype=torch.long)) if self.delay else None
 
     def forward(self, ids: torch.Tensor, speaker: torch.Tensor | None = None, f0_bins: torch.Tensor | None = None) -> torch.Tensor:
-        return self.generator(self.conditioner(ids, speaker, f0_bins))
+        if not self.delay:
+            return self.generator(self.conditioner(ids, speaker, f0_bins))
+        if not self.is_streaming:
+            ids = _pad_with_last(ids, self.lookahead)
+            f0_bins = None if f0_bins is None else _pad_with_last(f0_bins, self.lookahead)
+            return self.generator(self.conditioner(ids, speaker, f0_bins))[..., self.delay :]
+        wav = self.generator(self.conditioner(ids, speaker, f0_bins))
+        drop = self._state.to_drop
+        if not bool((drop == drop[0]).all()):
+            raise SpokenLMError("a look-ahead vocoder streams its rows in step: reset them together")
+        skip = min(int(drop[0]), wav.shape[-1])
+        self._commit(DelayState(drop - skip))
+        return wav[..., skip:]
 
 
 class VocoderNet(StreamingModule):

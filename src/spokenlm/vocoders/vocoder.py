@@ -132,6 +132,16 @@ class UnitVocoder:
         ``f0_bins`` ``[B, n]`` (:meth:`f0_bins`)."""
         return self.net.acoustic(torch.as_tensor(ids, dtype=torch.long), speaker, f0_bins)[:, 0]
 
+    @torch.inference_mode()
+    def decode_flush(self, last_ids: torch.Tensor, speaker: torch.Tensor | None = None, f0_bins: torch.Tensor | None = None) -> torch.Tensor:
+        """Inside :meth:`streaming`, after a stream's last frame ``last_ids`` ``[B, K, 1]`` (its last F0 bins ``[B, 1]``):
+        the samples ``[B, lookahead_frames · hop]`` a look-ahead vocoder still owes (none for others), as offline synthesis
+        voices them (the last frame repeated)."""
+        frames = self.config.lookahead_frames
+        ids = torch.as_tensor(last_ids, dtype=torch.long).expand(*last_ids.shape[:-1], frames)
+        bins = None if f0_bins is None else f0_bins.expand(*f0_bins.shape[:-1], frames)
+        return self.decode_step(ids, speaker, bins)
+
     @property
     def lookahead_streamable(self) -> bool:
         """Whether :meth:`stream` works with bounded look-ahead (non-causal unit→mel + HiFi-GAN, all local)."""
@@ -149,7 +159,8 @@ class UnitVocoder:
     ) -> Iterator[np.ndarray]:
         """Yield waveform pieces as token chunks of ``chunk_frames`` arrive; together they make :meth:`__call__`'s output.
 
-        Causal direct kinds stream exactly (no look-ahead; equal to offline before clamping to [-1, 1]).
+        Causal direct kinds stream exactly (equal to offline before clamping to [-1, 1]); with ``lookahead_frames`` the
+        pieces run that many frames late and a last piece flushes them.
         A unit-mel vocoder voiced by HiFi-GAN waits for ``2 * lookahead`` mel frames (11.6 ms each) of
         future context and runs both non-causal stages on windows with ``lookahead`` frames of
         context per side, so joins match offline within a small tolerance. Griffin-Lim cannot stream.
@@ -167,6 +178,8 @@ class UnitVocoder:
             for start in range(0, ids.shape[-1], chunk_frames):
                 chunk_bins = None if bins is None else bins[:, start : start + chunk_frames]
                 yield self.decode_step(ids[..., start : start + chunk_frames], spk, chunk_bins)[0].numpy().astype(np.float32)
+            if self.config.lookahead_frames:
+                yield self.decode_flush(ids[..., -1:], spk, None if bins is None else bins[:, -1:])[0].numpy().astype(np.float32)
 
     def _stream_with_lookahead(
         self, ids: torch.Tensor, spk: torch.Tensor | None, bins: torch.Tensor | None, chunk_frames: int, lookahead: int

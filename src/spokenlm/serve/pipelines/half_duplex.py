@@ -264,7 +264,8 @@ class HalfDuplexResponder(Responder):
             next_id = future.result()
 
     def _voice(self, units: Iterator[int], deduplicated: bool) -> Iterator[Audio]:
-        """Causal vocoder: each unit voiced as soon as its duration is final; pieces of ``chunk_frames`` after the first."""
+        """Causal vocoder: each unit voiced as soon as its duration is final; pieces of ``chunk_frames`` after the first (a
+        look-ahead vocoder's last frames follow the reply's end)."""
         p, c = self.pipeline, self.pipeline.config
         duration = self.vocoder.net.duration
         context = duration.context if deduplicated else 0
@@ -286,6 +287,11 @@ class HalfDuplexResponder(Responder):
                     continue
                 frames, pending, sent_any = np.concatenate(pending), [], True
                 wav = self.vocoder.decode_step(torch.from_numpy(frames)[None, None], speaker)[0]
+                last = frames[-1:]
+                if len(wav):  # a look-ahead vocoder's first frames come later
+                    yield Audio(wav.clamp(-1.0, 1.0).numpy().astype(np.float32))
+            if sent_any and self.vocoder.config.lookahead_frames:  # the frames a look-ahead vocoder still owes
+                wav = self.vocoder.decode_flush(torch.from_numpy(last)[None, None], speaker)[0]
                 yield Audio(wav.clamp(-1.0, 1.0).numpy().astype(np.float32))
 
     def _frames(self, units: list[int], lo: int, hi: int, context: int, deduplicated: bool) -> np.ndarray:
