@@ -78,6 +78,8 @@ def test_isolated_words_are_train_words_spoken_by_train_voices():
     assert {Voice.parse(j.voice).identity for j in added} <= train_speakers  # never a test voice
     assert len({j.id for j in words}) == len(words) and len({j.text for j in added}) > 20  # types drawn, not tokens
     assert added == plan_from_config(SynthConfig(**base, isolated_words=30))[len(plain):]  # the plan is reproducible
+    with pytest.raises(SpokenLMError, match="isolated_words must be >= 0"):
+        plan_from_config(SynthConfig(**base, isolated_words=-1))
 
 
 SENTENCES = [

@@ -62,7 +62,7 @@ def synth(
     test_voices voices speak only the test split, whose sentences are unseen in train.
     Rerunning the same command skips finished utterances and redoes partial or failed ones.
     Config keys: source, num_stories, max_sentences, engines, voices, num_voices, test_voices,
-    voices_per_sentence, mix_accents, dev_fraction, test_fraction, sample_rate, workers, seed.
+    voices_per_sentence, mix_accents, isolated_words, dev_fraction, test_fraction, sample_rate, workers, seed.
     Example: spokenlm data synth corpus/demo --preset demo workers=2
     """
     from spokenlm.config import load_config

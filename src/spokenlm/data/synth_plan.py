@@ -120,13 +120,16 @@ def word_jobs(jobs: Sequence[SynthJob], voices: Sequence[Voice], count: int, see
     """``count`` single-word train utterances: word types of the train sentences of ``jobs`` (drawn uniformly over types,
     so rare words as often as common ones), each spoken by one of ``voices`` (or one of its ``accents``). Isolated words
     have the prosody of the pair benchmarks' items (sWUGGY), which running sentences never show a tokenizer."""
+    if count < 0:
+        raise SpokenLMError(f"isolated_words must be >= 0, got {count}")
     vocabulary = sorted({w for job in jobs if job.split == "train" for w in _normalize(job.text).split()})
     if count and not vocabulary:
         raise SpokenLMError("isolated_words needs train sentences to draw words from")
     rng = random.Random(f"words:{seed}")
+    voices = list(voices)
     out = []
     for index in range(count):
-        word, voice = rng.choice(vocabulary), rng.choice(list(voices))
+        word, voice = rng.choice(vocabulary), rng.choice(voices)
         if accents and voice.id in accents:
             voice = rng.choice(list(accents[voice.id]))
         out.append(SynthJob(f"word{index:05d}_{voice.slug}", word, voice.id, "train", "isolated-words", index, f"word{index:05d}"))

@@ -227,14 +227,14 @@ def _wer_intervals(rows: list[dict[str, str]]) -> dict[str, str]:
     from spokenlm.eval.stats import bootstrap_ratio_interval
     from spokenlm.eval.wer import error_rates
 
-    words, edits = [], {"asr_original": [], "asr_resynth": []}
+    words, original, resynth = [], [], []
     for row in rows:
-        for side, errors in edits.items():
-            rates = error_rates([row["reference"]], [row[side]])
-            errors.append(rates["wer"] * rates["words"])
-        words.append(rates["words"])
-    wer = bootstrap_ratio_interval(edits["asr_resynth"], words)
-    ratio = bootstrap_ratio_interval(edits["asr_resynth"], edits["asr_original"])
+        before, after = (error_rates([row["reference"]], [row[side]]) for side in ("asr_original", "asr_resynth"))
+        words.append(before["words"])  # one reference: the same count on both sides
+        original.append(before["wer"] * before["words"])  # word errors of this utterance
+        resynth.append(after["wer"] * after["words"])
+    wer = bootstrap_ratio_interval(resynth, words)
+    ratio = bootstrap_ratio_interval(resynth, original)
     return {"wer_resynth_ci": f"[{wer.low:.3f}, {wer.high:.3f}]", "wer_ratio_ci": f"[{ratio.low:.2f}, {ratio.high:.2f}]"}
 
 

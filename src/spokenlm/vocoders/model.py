@@ -126,13 +126,14 @@ class DirectUnitGenerator(StreamingModule[DelayState]):
         return DelayState(torch.full((batch_size,), self.delay, dtype=torch.long)) if self.delay else None
 
     def forward(self, ids: torch.Tensor, speaker: torch.Tensor | None = None, f0_bins: torch.Tensor | None = None) -> torch.Tensor:
-        if not self.delay:
-            return self.generator(self.conditioner(ids, speaker, f0_bins))
-        if not self.is_streaming:
+        if self.delay and not self.is_streaming:
             ids = _pad_with_last(ids, self.lookahead)
             f0_bins = None if f0_bins is None else _pad_with_last(f0_bins, self.lookahead)
-            return self.generator(self.conditioner(ids, speaker, f0_bins))[..., self.delay :]
         wav = self.generator(self.conditioner(ids, speaker, f0_bins))
+        if not self.delay:
+            return wav
+        if not self.is_streaming:
+            return wav[..., self.delay :]
         drop = self._state.to_drop
         if not bool((drop == drop[0]).all()):
             raise SpokenLMError("a look-ahead vocoder streams its rows in step: reset them together")
